@@ -1,0 +1,119 @@
+"""Every configuration option of zaqar-swift, declared in one place.
+
+Options are read at the edges (the API command, the worker command, the
+test fixtures) and passed to constructors as plain values; nothing below
+``zaqar_swift.cmd`` reads ``cfg.CONF`` directly.
+"""
+from __future__ import annotations
+
+import itertools
+
+from keystoneauth1 import loading as ks_loading
+from oslo_config import cfg
+
+api_opts = [
+    cfg.HostAddressOpt('bind_host', default='127.0.0.1',
+                       help='Address the API listens on.'),
+    cfg.PortOpt('bind_port', default=8888, help='Port the API listens on.'),
+    cfg.IntOpt('api_threads', default=16, min=1,
+               help='Worker threads of the WSGI server; each keeps its own '
+                    'Swift connection.'),
+    cfg.StrOpt('auth_strategy', default='noauth', choices=['noauth', 'keystone'],
+               help='noauth trusts the X-Project-ID header (development only); '
+                    'keystone validates tokens with keystonemiddleware.'),
+]
+
+limits_opts = [
+    cfg.IntOpt('max_queues_per_page', default=20, min=1),
+    cfg.IntOpt('max_messages_per_page', default=20, min=1,
+               help='Largest page of a message listing and largest POST batch.'),
+    cfg.IntOpt('max_messages_per_claim_or_pop', default=20, min=1),
+    cfg.IntOpt('default_queue_page_size', default=10, min=1),
+    cfg.IntOpt('default_message_page_size', default=10, min=1),
+    cfg.IntOpt('default_claim_limit', default=10, min=1),
+    cfg.IntOpt('max_queue_metadata', default=64 * 1024, min=1,
+               help='Largest queue metadata document, in bytes.'),
+    cfg.IntOpt('max_messages_post_size', default=256 * 1024, min=1,
+               help='Largest body of a message POST, in bytes.'),
+    cfg.IntOpt('max_queue_name_length', default=64, min=1, max=64),
+    cfg.IntOpt('max_message_ttl', default=1209600, min=60),
+    cfg.IntOpt('min_message_ttl', default=60, min=1),
+    cfg.IntOpt('default_message_ttl', default=3600, min=1),
+    cfg.IntOpt('max_message_delay', default=900, min=0),
+    cfg.IntOpt('default_message_delay', default=0, min=0),
+    cfg.IntOpt('max_claim_ttl', default=43200, min=60),
+    cfg.IntOpt('min_claim_ttl', default=60, min=1),
+    cfg.IntOpt('default_claim_ttl', default=300, min=1),
+    cfg.IntOpt('max_claim_grace', default=43200, min=60),
+    cfg.IntOpt('min_claim_grace', default=60, min=0),
+    cfg.IntOpt('default_claim_grace', default=60, min=0),
+    cfg.IntOpt('max_claim_count', default=0, min=0,
+               help='Default _max_claim_count of a queue (0: unlimited).'),
+    cfg.IntOpt('default_dead_letter_ttl', default=3600, min=60,
+               help='TTL of a message moved to a dead letter queue when the '
+                    'queue sets no _dead_letter_queue_messages_ttl.'),
+]
+
+swift_opts = [
+    cfg.StrOpt('auth_url',
+               help='Swift v1 (tempauth) auth URL, e.g. '
+                    'http://127.0.0.1:8080/auth/v1.0. When unset, the '
+                    'keystoneauth1 options of this group are used.'),
+    cfg.StrOpt('user', help='v1 auth user, e.g. messaging:zaqar.'),
+    cfg.StrOpt('key', secret=True, help='v1 auth key.'),
+    cfg.StrOpt('storage_policy',
+               help='Storage policy name for new containers (cluster default '
+                    'when unset).'),
+    cfg.StrOpt('interface', default='public',
+               help='Catalog interface of the object-store endpoint.'),
+    cfg.StrOpt('region_name', help='Catalog region of the object-store endpoint.'),
+    cfg.FloatOpt('request_timeout', default=30.0, min=0.1,
+                 help='Seconds to wait for one Swift request.'),
+    cfg.IntOpt('retries', default=3, min=0,
+               help='Retries of an idempotent Swift request after a '
+                    'connection error or a 5xx.'),
+    cfg.StrOpt('container_prefix', default='zaqar',
+               help='Prefix of every container this service creates.'),
+    cfg.FloatOpt('lease_settle_delay', default=0.05, min=0.0,
+                 help='Seconds a claimer waits after writing a lease before '
+                      'verifying it won (the recipe of doc/design.md).'),
+    cfg.FloatOpt('metadata_cache_ttl', default=2.0, min=0.0,
+                 help='Seconds a queue\'s metadata is cached in this process. '
+                      'Writes through this process invalidate it at once.'),
+]
+
+worker_opts = [
+    cfg.FloatOpt('interval', default=5.0, min=0.1,
+                 help='Seconds between two passes of a background worker.'),
+]
+
+GROUPS = {
+    'DEFAULT': api_opts,
+    'limits': limits_opts,
+    'swift': swift_opts,
+    'worker': worker_opts,
+}
+
+
+def register_opts(conf: cfg.ConfigOpts) -> None:
+    """Register every option of the service on ``conf``."""
+    for group, opts in GROUPS.items():
+        conf.register_opts(opts, group=None if group == 'DEFAULT' else group)
+    ks_loading.register_session_conf_options(conf, 'swift')
+    ks_loading.register_auth_conf_options(conf, 'swift')
+
+
+def list_opts() -> list:
+    """Options for oslo-config-generator (entry point ``zaqar_swift``)."""
+    swift_all = itertools.chain(
+        swift_opts,
+        ks_loading.get_session_conf_options(),
+        ks_loading.get_auth_common_conf_options(),
+        ks_loading.get_auth_plugin_conf_options('password'),
+        ks_loading.get_auth_plugin_conf_options('v3applicationcredential'))
+    return [
+        ('DEFAULT', api_opts),
+        ('limits', limits_opts),
+        ('swift', list(swift_all)),
+        ('worker', worker_opts),
+    ]
