@@ -20,7 +20,16 @@ Errors are the classes of ``zaqar_swift.errors``.
 """
 from __future__ import annotations
 
+import datetime
 from typing import Any
+
+from zaqar_swift import errors
+from zaqar_swift import validation
+from zaqar_swift.storage.swift import client as swift
+from zaqar_swift.storage.swift.queues import Catalog, QueueRecord
+from zaqar_swift.storage.swift.store import MessageStore, StoredMessage
+
+RESERVED_DLQ = '_dead_letter_queue'
 
 
 class MessagingService:
@@ -31,49 +40,118 @@ class MessagingService:
     checked to be present by the transport).
     """
 
+    def __init__(self, client: swift.SwiftClient, catalog: Catalog,
+                 store: MessageStore, limits: validation.Limits) -> None:
+        self._client = client
+        self._catalog = catalog
+        self._store = store
+        self.limits = limits
+
+    # -- request accounting ---------------------------------------------------
+    def reset_request_count(self) -> None:
+        self._client.reset_thread_count()
+
+    def swift_request_count(self) -> int:
+        """Swift requests this thread made since ``reset_request_count``."""
+        return self._client.thread_count()
+
     # -- health -------------------------------------------------------------
     def health(self) -> dict[str, Any]:
         """Checks Swift for real: ``{'storage_reachable': bool, ...}``."""
-        raise NotImplementedError
+        try:
+            headers = self._client.head_account()
+        except errors.StorageUnavailable as exc:
+            return {'storage_reachable': False, 'detail': exc.description}
+        return {'storage_reachable': True,
+                'containers': int(headers.get('x-account-container-count', 0))}
 
     # -- queues -------------------------------------------------------------
+    def _record(self, project: str, name: str, fresh: bool = False) -> QueueRecord:
+        validation.queue_name(name, self.limits)
+        return self._catalog.get(project, name, fresh)
+
     def create_queue(self, project: str, name: str,
                      metadata: dict[str, Any] | None) -> bool:
         """PUT a queue; True when it was created, False when it existed
         (its metadata is then replaced)."""
-        raise NotImplementedError
+        metadata = validation.queue_metadata(metadata or {}, self.limits)
+        record = self._record(project, name, fresh=True)
+        self._catalog.put(project, name, metadata, record.cut)
+        return not record.exists
 
     def get_queue(self, project: str, name: str) -> dict[str, Any]:
         """The queue's metadata merged with the reserved defaults (200 even
         when the queue does not exist)."""
-        raise NotImplementedError
+        record = self._record(project, name, fresh=True)
+        return self._with_defaults(record.metadata)
+
+    def _with_defaults(self, metadata: dict[str, Any]) -> dict[str, Any]:
+        merged = dict(validation.queue_defaults(self.limits))
+        merged.update(metadata)
+        return merged
 
     def update_queue(self, project: str, name: str,
                      patch: list[dict[str, Any]]) -> dict[str, Any]:
         """Apply a JSON-patch document (add/replace/remove on ``/metadata/...``)
         and return the new metadata. QueueNotFound when the queue is missing."""
-        raise NotImplementedError
+        record = self._record(project, name, fresh=True)
+        if not record.exists:
+            raise errors.QueueNotFound('Queue %s does not exist.' % name)
+        metadata = validation.queue_patch(patch, self._with_defaults(record.metadata),
+                                          self.limits)
+        self._catalog.put(project, name, metadata, record.cut)
+        return self._with_defaults(metadata)
 
     def delete_queue(self, project: str, name: str) -> None:
         """Delete the queue and everything in it (missing queue: no error)."""
-        raise NotImplementedError
+        record = self._record(project, name, fresh=True)
+        if record.exists:
+            self._bury(project, name, record, keep=False)
+
+    def purge_queue(self, project: str, name: str,
+                    resource_types: list[str] | None) -> None:
+        """Drop messages (and, later, subscriptions) but keep the queue."""
+        validation.purge_types(resource_types)
+        record = self._record(project, name, fresh=True)
+        if record.exists and (not resource_types or 'messages' in resource_types):
+            self._bury(project, name, record, keep=True)
+
+    def _bury(self, project: str, name: str, record: QueueRecord, keep: bool) -> None:
+        cut = self._store.next_cut()
+        if keep:
+            self._catalog.put(project, name, record.metadata, cut)
+        else:
+            self._catalog.bury(project, name, cut)
+        self._store.schedule_purge(project, name, cut)
 
     def list_queues(self, project: str, marker: str | None = None,
                     limit: int | None = None, detailed: bool = False,
                     name: str | None = None, with_count: bool = False
                     ) -> tuple[list[dict[str, Any]], str | None, int | None]:
-        """(queues, next_marker, count). ``name`` filters by prefix...
-        count is None unless ``with_count``."""
-        raise NotImplementedError
+        """(queues, next_marker, count); ``name`` filters by prefix, count is
+        None unless ``with_count``."""
+        limit = validation.page_limit(limit, self.limits.max_queues_per_page,
+                                      self.limits.default_queue_page_size)
+        names = self._catalog.list(project, marker or None, limit, name or None)
+        queues = [{'name': n} for n in names]
+        if detailed:
+            for queue in queues:
+                queue['metadata'] = self._with_defaults(
+                    self._catalog.get(project, queue['name']).metadata)
+        count = self._catalog.count(project, name or None) if with_count else None
+        return queues, (names[-1] if names else marker), count
 
     def queue_stats(self, project: str, name: str) -> dict[str, Any]:
         """Stats document (zeros for a missing queue)."""
-        raise NotImplementedError
-
-    def purge_queue(self, project: str, name: str,
-                    resource_types: list[str] | None) -> None:
-        """Drop messages (and, later, subscriptions) but keep the queue."""
-        raise NotImplementedError
+        record = self._record(project, name)
+        raw = self._store.stats(project, name, record)
+        stats = {k: raw[k] for k in ('free', 'claimed', 'delayed', 'total')}
+        for key in ('oldest', 'newest'):
+            if raw[key]:
+                mid, created = raw[key]
+                stats[key] = {'id': mid, 'age': int(raw['now'] - created),
+                              'created': _iso(created)}
+        return {'messages': stats}
 
     # -- messages -----------------------------------------------------------
     def post_messages(self, project: str, queue: str, client_id: str,
@@ -81,7 +159,14 @@ class MessagingService:
         """Validate and enqueue ``messages`` (the list inside the
         ``{"messages": [...]}`` wrapper, unvalidated); return their ids in
         order. The queue is created when missing."""
-        raise NotImplementedError
+        record = self._record(project, queue)
+        checked = validation.message_posts(messages, self.limits,
+                                           self._with_defaults(record.metadata))
+        if not record.exists:
+            record = self._record(project, queue, fresh=True)
+            if not record.exists:
+                self._catalog.put(project, queue, {}, record.cut)
+        return self._store.post(project, queue, record, client_id, checked)
 
     def list_messages(self, project: str, queue: str, client_id: str,
                       marker: str | None = None, limit: int | None = None,
@@ -89,34 +174,59 @@ class MessagingService:
                       include_delayed: bool = False
                       ) -> tuple[list[dict[str, Any]], str | None]:
         """(messages, next_marker); next_marker is None when the page is empty."""
-        raise NotImplementedError
+        limit = validation.page_limit(limit, self.limits.max_messages_per_page,
+                                      self.limits.default_message_page_size)
+        record = self._record(project, queue)
+        found = self._store.list(project, queue, record, client_id, marker or None,
+                                 limit, echo, include_claimed, include_delayed)
+        now = self._store.now()
+        return [_render(m, now) for m in found], (found[-1].id if found else None)
 
     def get_message(self, project: str, queue: str,
                     message_id: str) -> dict[str, Any]:
         """One message; MessageNotFound when missing or expired."""
-        raise NotImplementedError
+        found = self.get_messages(project, queue, [message_id])
+        if not found:
+            raise errors.MessageNotFound('Message %s does not exist.' % message_id)
+        return found[0]
 
     def get_messages(self, project: str, queue: str,
                      ids: list[str]) -> list[dict[str, Any]]:
         """The messages among ``ids`` that exist (missing ones are skipped)."""
-        raise NotImplementedError
+        ids = validation.message_ids(ids, self.limits)
+        record = self._record(project, queue)
+        now = self._store.now()
+        return [_render(m, now) for m in self._store.get(project, queue, record, ids)]
 
     def delete_message(self, project: str, queue: str, message_id: str,
                        claim_id: str | None = None) -> None:
         """Delete one message. A claimed message needs its claim id
         (MessageIsClaimed); a wrong claim id is ClaimMismatch; a missing
         message is not an error."""
-        raise NotImplementedError
+        record = self._record(project, queue)
+        self._store.delete(project, queue, record, [message_id],
+                           [claim_id] if claim_id else None, check_claims=True)
 
     def delete_messages(self, project: str, queue: str, ids: list[str],
                         claim_ids: list[str] | None = None) -> None:
         """Delete many messages by id, with the same claim rules."""
-        raise NotImplementedError
+        ids = validation.message_ids(ids, self.limits)
+        record = self._record(project, queue)
+        self._store.delete(project, queue, record, ids, claim_ids or None,
+                           check_claims=bool(claim_ids))
 
     def pop_messages(self, project: str, queue: str,
                      count: int) -> list[dict[str, Any]]:
         """Claim and delete up to ``count`` messages, returning them."""
-        raise NotImplementedError
+        count = validation.pop_count(count, self.limits)
+        record = self._record(project, queue)
+        cid, claimed = self._claim(project, queue, record, self.limits.min_claim_ttl,
+                                   self.limits.min_claim_grace, count)
+        if claimed:
+            self._store.delete(project, queue, record, [m.id for m in claimed],
+                               [cid], check_claims=True)
+        now = self._store.now()
+        return [_render(m, now) for m in claimed]
 
     # -- claims -------------------------------------------------------------
     def create_claim(self, project: str, queue: str, client_id: str,
@@ -124,18 +234,76 @@ class MessagingService:
                      ) -> tuple[str | None, list[dict[str, Any]]]:
         """Claim up to ``limit`` free messages; (None, []) when none are free.
         ttl/grace/limit are unvalidated user values (None: defaults)."""
-        raise NotImplementedError
+        ttl, grace, limit = validation.claim_params(ttl, grace, limit, self.limits)
+        record = self._record(project, queue)
+        cid, claimed = self._claim(project, queue, record, ttl, grace, limit)
+        now = self._store.now()
+        return (cid if claimed else None), [_render(m, now) for m in claimed]
+
+    def _claim(self, project: str, queue: str, record: QueueRecord, ttl: int,
+               grace: int, limit: int) -> tuple[str, list[StoredMessage]]:
+        meta = self._with_defaults(record.metadata)
+        dlq = meta.get(RESERVED_DLQ)
+        max_claims = (meta.get('_max_claim_count') or 0) if dlq else 0
+        cid, claimed, dead = self._store.claim(project, queue, record, ttl, grace,
+                                               limit, max_claims)
+        if dead:
+            self._dead_letter(project, queue, record, dlq, meta, cid, dead)
+        return cid, claimed
+
+    def _dead_letter(self, project: str, queue: str, record: QueueRecord, dlq: str,
+                     meta: dict[str, Any], cid: str, dead: list[StoredMessage]) -> None:
+        """Move messages claimed too often: post to the DLQ first, then delete,
+        so a failure in between duplicates a message but never loses one."""
+        ttl = meta.get('_dead_letter_queue_messages_ttl') or self.limits.default_dead_letter_ttl
+        target = self._record(project, dlq)
+        if not target.exists:
+            self._catalog.put(project, dlq, {}, target.cut)
+        self._store.post(project, dlq, target, dead[0].client_id,
+                         [(m.body, ttl, 0) for m in dead])
+        self._store.delete(project, queue, record, [m.id for m in dead], [cid],
+                           check_claims=True)
 
     def get_claim(self, project: str, queue: str,
                   claim_id: str) -> dict[str, Any]:
         """The claim document; ClaimNotFound when missing or expired."""
-        raise NotImplementedError
+        record = self._record(project, queue)
+        claim = self._live_claim(project, queue, claim_id)
+        messages = self._store.claimed_messages(project, queue, record, claim)
+        now = self._store.now()
+        return {'id': claim.claim_id, 'ttl': claim.ttl, 'grace': claim.grace,
+                'age': int(now - claim.renewed),
+                'messages': [_render(m, now) for m in messages]}
+
+    def _live_claim(self, project: str, queue: str, claim_id: str):
+        validation.queue_name(queue, self.limits)
+        claim = self._store.read_claim(project, queue, claim_id)
+        if claim is None:
+            raise errors.ClaimNotFound('Claim %s does not exist or has expired.'
+                                       % claim_id)
+        return claim
 
     def update_claim(self, project: str, queue: str, claim_id: str,
                      ttl: Any = None, grace: Any = None) -> None:
         """Renew a claim (its age restarts; messages live at least ttl+grace)."""
-        raise NotImplementedError
+        ttl, grace, _ = validation.claim_params(ttl, grace, None, self.limits)
+        claim = self._live_claim(project, queue, claim_id)
+        self._store.renew(project, queue, claim, ttl, grace)
 
     def delete_claim(self, project: str, queue: str, claim_id: str) -> None:
         """Release a claim (missing claim: no error)."""
-        raise NotImplementedError
+        validation.queue_name(queue, self.limits)
+        claim = self._store.read_claim(project, queue, claim_id)
+        if claim is not None:
+            self._store.release(project, queue, claim)
+
+
+def _iso(epoch: float) -> str:
+    stamp = datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc)
+    return stamp.strftime('%Y-%m-%dT%H:%M:%SZ')
+
+
+def _render(message: StoredMessage, now: float) -> dict[str, Any]:
+    return {'id': message.id, 'body': message.body, 'ttl': message.ttl,
+            'age': max(0, int(now - message.created)), 'claim_id': message.claim_id,
+            'claim_count': message.claim_count}

@@ -1,0 +1,63 @@
+"""Builds the service from configuration: the only place that reads
+``[swift]``, ``[limits]`` and ``[worker]`` and wires the pieces together."""
+from __future__ import annotations
+
+import logging
+import threading
+
+from keystoneauth1 import loading as ks_loading
+from oslo_config import cfg
+
+from zaqar_swift import validation
+from zaqar_swift.service import MessagingService
+from zaqar_swift.storage.swift import client as swift
+from zaqar_swift.storage.swift.purger import PurgeWorker
+from zaqar_swift.storage.swift.queues import Catalog
+from zaqar_swift.storage.swift.store import MessageStore
+
+LOG = logging.getLogger(__name__)
+
+
+def swift_client(conf: cfg.ConfigOpts) -> swift.SwiftClient:
+    """v1 (tempauth) credentials when ``[swift] auth_url`` is set, else a
+    keystoneauth1 session from the same group."""
+    group = conf.swift
+    if group.auth_url:
+        return swift.SwiftClient.v1(group.auth_url, group.user, group.key,
+                                    group.request_timeout, group.retries)
+    auth = ks_loading.load_auth_from_conf_options(conf, 'swift')
+    session = ks_loading.load_session_from_conf_options(conf, 'swift', auth=auth)
+    os_options = {'interface': group.interface, 'region_name': group.region_name,
+                  'service_type': 'object-store'}
+    return swift.SwiftClient.with_session(session, os_options, group.request_timeout,
+                                          group.retries)
+
+
+def tombstone_life(limits: validation.Limits) -> int:
+    """Seconds a deleted queue's cut must be remembered: the longest a message
+    can live (ttl plus claim extension)."""
+    return limits.max_message_ttl + limits.max_claim_ttl + limits.max_claim_grace + 60
+
+
+def build_service(conf: cfg.ConfigOpts,
+                  client: swift.SwiftClient | None = None) -> MessagingService:
+    limits = validation.Limits.from_conf(conf.limits)
+    client = client or swift_client(conf)
+    group = conf.swift
+    catalog = Catalog(client, group.container_prefix, group.metadata_cache_ttl,
+                      tombstone_life(limits))
+    store = MessageStore(client, catalog, group.container_prefix, group.storage_policy,
+                         group.lease_settle_delay)
+    service = MessagingService(client, catalog, store, limits)
+    service.purge_worker = PurgeWorker(store, client, conf.worker.interval)
+    return service
+
+
+def start_workers(service: MessagingService) -> list[threading.Thread]:
+    """Run the background workers in daemon threads of this process."""
+    threads = []
+    for worker in (service.purge_worker,):
+        thread = threading.Thread(target=worker.run_forever, name=worker.name, daemon=True)
+        thread.start()
+        threads.append(thread)
+    return threads

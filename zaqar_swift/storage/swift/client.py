@@ -1,0 +1,215 @@
+"""The one place that talks to python-swiftclient.
+
+``SwiftClient`` keeps one keep-alive ``swiftclient.Connection`` per thread
+(a Connection is not thread safe), counts every request it sends (per
+thread, for the ``X-Swift-Requests`` header and the benchmarks, and in
+total), and turns swiftclient's exceptions into two storage-level signals
+(``Missing``, ``PreconditionFailed``) or the domain's ``StorageUnavailable``.
+No other module imports swiftclient.
+"""
+from __future__ import annotations
+
+import collections
+import json
+import logging
+import threading
+import urllib.parse
+from typing import Any, Callable, Iterator
+
+from swiftclient import client as swiftclient
+from swiftclient import exceptions as swift_exc
+
+from zaqar_swift import errors
+
+LOG = logging.getLogger(__name__)
+
+
+class Missing(Exception):
+    """The container or object does not exist (404)."""
+
+
+class PreconditionFailed(Exception):
+    """A conditional request lost (412), or a container is not empty (409)."""
+
+
+def _conn_factory_v1(auth_url: str, user: str, key: str, timeout: float,
+                     retries: int) -> Callable[[], swiftclient.Connection]:
+    def factory() -> swiftclient.Connection:
+        return swiftclient.Connection(authurl=auth_url, user=user, key=key,
+                                      timeout=timeout, retries=retries,
+                                      starting_backoff=0.1, max_backoff=2)
+    return factory
+
+
+def _conn_factory_session(session: Any, os_options: dict, timeout: float,
+                          retries: int) -> Callable[[], swiftclient.Connection]:
+    def factory() -> swiftclient.Connection:
+        return swiftclient.Connection(session=session, os_options=os_options,
+                                      timeout=timeout, retries=retries,
+                                      starting_backoff=0.1, max_backoff=2)
+    return factory
+
+
+class SwiftClient:
+    """Swift requests with per-thread connections and request counting."""
+
+    def __init__(self, connection_factory: Callable[[], swiftclient.Connection],
+                 storage_url: str | None = None) -> None:
+        self._factory = connection_factory
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self.totals: collections.Counter[str] = collections.Counter()
+        self._storage_url = storage_url
+
+    @classmethod
+    def v1(cls, auth_url: str, user: str, key: str, timeout: float = 30.0,
+           retries: int = 3) -> 'SwiftClient':
+        return cls(_conn_factory_v1(auth_url, user, key, timeout, retries))
+
+    @classmethod
+    def with_session(cls, session: Any, os_options: dict, timeout: float = 30.0,
+                     retries: int = 3) -> 'SwiftClient':
+        return cls(_conn_factory_session(session, os_options, timeout, retries))
+
+    # -- bookkeeping ----------------------------------------------------------
+    @property
+    def _conn(self) -> swiftclient.Connection:
+        conn = getattr(self._local, 'conn', None)
+        if conn is None:
+            conn = self._local.conn = self._factory()
+        return conn
+
+    def thread_count(self) -> int:
+        """Requests sent by this thread since ``reset_thread_count``."""
+        return getattr(self._local, 'count', 0)
+
+    def reset_thread_count(self) -> None:
+        self._local.count = 0
+
+    def _count(self, verb: str) -> None:
+        self._local.count = getattr(self._local, 'count', 0) + 1
+        with self._lock:
+            self.totals[verb] += 1
+
+    def _call(self, verb: str, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        self._count(verb)
+        try:
+            return func(*args, **kwargs)
+        except swift_exc.ClientException as exc:
+            status = exc.http_status
+            if status == 404:
+                raise Missing(str(exc)) from None
+            if status in (409, 412):
+                raise PreconditionFailed(str(exc)) from None
+            LOG.warning('Swift %s failed: %s', verb, exc)
+            raise errors.StorageUnavailable(
+                'The storage backend answered %s to a %s request; try again '
+                'later.' % (status or 'nothing', verb)) from exc
+        except (OSError, swift_exc.RequestException) as exc:
+            LOG.warning('Swift %s failed: %s', verb, exc)
+            raise errors.StorageUnavailable(
+                'The storage backend cannot be reached; try again later.') from exc
+
+    # -- objects --------------------------------------------------------------
+    def put_object(self, container: str, name: str, body: bytes, content_type: str,
+                   headers: dict[str, str] | None = None,
+                   if_none_match: bool = False) -> str:
+        """PUT an object; returns its etag. PreconditionFailed when
+        ``if_none_match`` and the object exists."""
+        headers = dict(headers or {})
+        if if_none_match:
+            headers['If-None-Match'] = '*'
+        return self._call('PUT', self._conn.put_object, container, name, body,
+                          content_type=content_type, headers=headers)
+
+    def get_object(self, container: str, name: str,
+                   newest: bool = False) -> tuple[dict[str, str], bytes]:
+        headers = {'X-Newest': 'true'} if newest else {}
+        return self._call('GET', self._conn.get_object, container, name, headers=headers)
+
+    def post_object(self, container: str, name: str, headers: dict[str, str]) -> None:
+        self._call('POST', self._conn.post_object, container, name, headers)
+
+    def delete_object(self, container: str, name: str) -> bool:
+        """False when the object was already gone."""
+        try:
+            self._call('DELETE', self._conn.delete_object, container, name)
+        except Missing:
+            return False
+        return True
+
+    def list_objects(self, container: str, prefix: str | None = None,
+                     marker: str | None = None, end_marker: str | None = None,
+                     limit: int = 10000) -> list[dict[str, Any]]:
+        """One page of a container listing (Missing when the container is)."""
+        _, rows = self._call('LIST', self._conn.get_container, container,
+                             prefix=prefix, marker=marker, end_marker=end_marker,
+                             limit=limit)
+        return rows
+
+    def iter_objects(self, container: str, prefix: str | None = None,
+                     marker: str | None = None, end_marker: str | None = None,
+                     page: int = 10000) -> Iterator[dict[str, Any]]:
+        """Every row of a listing, a page at a time."""
+        while True:
+            rows = self.list_objects(container, prefix, marker, end_marker, page)
+            yield from rows
+            if len(rows) < page:
+                return
+            marker = rows[-1]['name']
+
+    # -- containers -----------------------------------------------------------
+    def put_container(self, container: str, policy: str | None = None) -> None:
+        headers = {'X-Storage-Policy': policy} if policy else {}
+        self._call('PUT', self._conn.put_container, container, headers=headers)
+
+    def delete_container(self, container: str) -> bool:
+        """False when missing; PreconditionFailed when not empty."""
+        try:
+            self._call('DELETE', self._conn.delete_container, container)
+        except Missing:
+            return False
+        return True
+
+    def list_containers(self, prefix: str, marker: str | None = None,
+                        limit: int = 10000) -> list[dict[str, Any]]:
+        _, rows = self._call('LIST', self._conn.get_account, prefix=prefix,
+                             marker=marker, limit=limit)
+        return rows
+
+    def head_account(self) -> dict[str, str]:
+        return self._call('HEAD', self._conn.head_account)
+
+    # -- bulk delete ----------------------------------------------------------
+    def bulk_delete(self, container: str, names: list[str]) -> int:
+        """Delete many objects of one container in one request (Swift's bulk
+        middleware, at most 10,000 names). Returns how many were deleted or
+        already absent."""
+        if not names:
+            return 0
+        if len(names) == 1:
+            self.delete_object(container, names[0])
+            return 1
+        body = '\n'.join(urllib.parse.quote('/%s/%s' % (container, n))
+                         for n in names).encode('utf-8')
+        result = self._call('BULK', self._conn._retry, None, _bulk_delete, body)
+        errs = result.get('Errors') or []
+        if errs:
+            LOG.warning('bulk delete in %s left %d errors: %s', container,
+                        len(errs), errs[:3])
+            raise errors.StorageUnavailable('The storage backend failed to '
+                                            'delete some objects; try again.')
+        return int(result.get('Number Deleted', 0)) + int(result.get('Number Not Found', 0))
+
+
+def _bulk_delete(url: str, token: str, body: bytes, http_conn: Any = None,
+                 service_token: str | None = None) -> dict[str, Any]:
+    parsed, conn = http_conn
+    headers = {'X-Auth-Token': token, 'Content-Type': 'text/plain',
+               'Accept': 'application/json'}
+    conn.request('POST', parsed.path + '?bulk-delete', body, headers)
+    resp = conn.getresponse()
+    data = resp.read()
+    if resp.status < 200 or resp.status >= 300:
+        raise swift_exc.ClientException.from_response(resp, 'Bulk delete failed', data)
+    return json.loads(data or b'{}')

@@ -1,0 +1,148 @@
+"""Every Swift container, object and header name zaqar-swift uses.
+
+This module is the only place that builds or parses a name. Layout (one
+Swift account, layout "a" of doc/design.md)::
+
+    <prefix>.<pkey>                  catalog container of a project
+        <queue>                      queue record: metadata JSON, purge cut
+    <prefix>.<pkey>.<queue>          message container of one queue
+        m/<batch>/b                  one POST: the message bodies
+        m/<batch>/g<gen>             claim state of the batch, generation gen
+        m/<batch>/x<idx>             tombstone: message idx was deleted
+        c/<claim id>                 claim record
+    <prefix>.jobs                    background work (purges)
+        <container>/<cut>            purge everything below cut
+
+``pkey`` is the project id when it is short and plain, otherwise ``~`` plus
+a hash, so container names stay within Swift's 256 bytes for any 256-byte
+project id and 64-character queue name.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+
+MAX_CONTAINER = 256
+MAX_OBJECT = 1024
+MAX_META_VALUE = 256
+
+_PLAIN_PROJECT = re.compile(r'^[A-Za-z0-9_\-]{1,64}$')
+BATCH_ID_LEN = 22          # 14 hex digits of microseconds + 8 random hex
+MESSAGE_ID_LEN = BATCH_ID_LEN + 2
+CLAIM_ID_LEN = 24
+_HEX = re.compile(r'^[0-9a-f]+$')
+
+
+def project_key(project: str) -> str:
+    """A container-safe key for a project id; distinct ids give distinct keys."""
+    if _PLAIN_PROJECT.match(project):
+        return project
+    digest = hashlib.sha256(project.encode('utf-8')).hexdigest()
+    return '~' + digest[:40]
+
+
+def catalog_container(prefix: str, project: str) -> str:
+    return _checked(f'{prefix}.{project_key(project)}')
+
+
+def queue_container(prefix: str, project: str, queue: str) -> str:
+    return _checked(f'{prefix}.{project_key(project)}.{queue}')
+
+
+def jobs_container(prefix: str) -> str:
+    return _checked(f'{prefix}.jobs')
+
+
+def _checked(container: str) -> str:
+    if len(container.encode('utf-8')) > MAX_CONTAINER:
+        raise ValueError('container name longer than %d bytes' % MAX_CONTAINER)
+    return container
+
+
+# -- ids ----------------------------------------------------------------------
+
+def batch_id(micros: int, rand: int) -> str:
+    """Batch ids sort by enqueue time (14 hex digits of microseconds last
+    until the year 4253), then by a random tail."""
+    return '%014x%08x' % (micros, rand & 0xffffffff)
+
+
+def batch_micros(batch: str) -> int:
+    return int(batch[:14], 16)
+
+
+def message_id(batch: str, index: int) -> str:
+    return '%s%02x' % (batch, index)
+
+
+def split_message_id(message_id: str) -> tuple[str, int] | None:
+    """(batch, index) of a message id, or None when it is not one of ours."""
+    if len(message_id) != MESSAGE_ID_LEN or not _HEX.match(message_id):
+        return None
+    return message_id[:BATCH_ID_LEN], int(message_id[BATCH_ID_LEN:], 16)
+
+
+def claim_id(micros: int, rand: int) -> str:
+    return '%014x%010x' % (micros, rand & 0xffffffffff)
+
+
+def valid_claim_id(value: str) -> bool:
+    return len(value) == CLAIM_ID_LEN and bool(_HEX.match(value))
+
+
+# -- objects in a queue container ----------------------------------------------
+
+MESSAGES_PREFIX = 'm/'
+CLAIMS_PREFIX = 'c/'
+
+
+def batch_prefix(batch: str) -> str:
+    return f'm/{batch}/'
+
+
+def batch_object(batch: str) -> str:
+    return f'm/{batch}/b'
+
+
+def gen_object(batch: str, gen: int) -> str:
+    return 'm/%s/g%06x' % (batch, gen)
+
+
+def tombstone_object(batch: str, index: int) -> str:
+    return 'm/%s/x%02x' % (batch, index)
+
+
+def batch_end_marker(batch: str) -> str:
+    """An end_marker that includes every object of ``batch`` (``'/' < '0'``)."""
+    return f'm/{batch}0'
+
+
+def cut_marker(cut_micros: int) -> str:
+    """A listing marker that skips every batch enqueued before ``cut_micros``."""
+    return 'm/%014x' % cut_micros
+
+
+def claim_object(claim: str) -> str:
+    return f'c/{claim}'
+
+
+def parse_object(name: str) -> tuple[str, str, int | None] | None:
+    """('b'|'g'|'x', batch, number) for a message-area object, else None."""
+    parts = name.split('/')
+    if len(parts) != 3 or parts[0] != 'm' or len(parts[1]) != BATCH_ID_LEN:
+        return None
+    kind, rest = parts[2][:1], parts[2][1:]
+    if kind == 'b' and not rest:
+        return 'b', parts[1], None
+    if kind in ('g', 'x') and rest and _HEX.match(rest):
+        return kind, parts[1], int(rest, 16)
+    return None
+
+
+def job_object(container: str, cut_micros: int) -> str:
+    return '%s/%014x' % (container, cut_micros)
+
+
+def parse_job(name: str) -> tuple[str, int]:
+    container, _, cut = name.rpartition('/')
+    return container, int(cut, 16)

@@ -1,0 +1,120 @@
+"""Queue records: metadata, existence and the purge cut, in a catalog.
+
+Each project has a catalog container with one object per queue. The object
+body is ``{"metadata": {...}, "cut": <micros>}``; a deleted queue leaves a
+tombstone (``;deleted=1`` in its content type, so listings skip it without a
+GET) that keeps the cut until every message older than it has expired.
+Messages whose batch id is older than the cut are invisible: purge and
+delete are one PUT, whatever the queue's size; the purge worker reclaims the
+space in the background and Swift's expirer would in any case.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import threading
+import time
+from typing import Any, Callable
+
+from zaqar_swift.storage.swift import client as swift
+from zaqar_swift.storage.swift import naming
+
+QUEUE_TYPE = 'application/x-zaqar-queue'
+DELETED_TYPE = QUEUE_TYPE + ';deleted=1'
+
+
+@dataclasses.dataclass(frozen=True)
+class QueueRecord:
+    """What the catalog says about one queue."""
+
+    exists: bool
+    metadata: dict[str, Any]
+    cut: int = 0
+
+
+MISSING = QueueRecord(False, {}, 0)
+
+
+class Catalog:
+    """Queue records of every project, with a short per-process cache."""
+
+    def __init__(self, client: swift.SwiftClient, prefix: str, cache_ttl: float,
+                 tombstone_life: int, clock: Callable[[], float] = time.time) -> None:
+        self._client = client
+        self._prefix = prefix
+        self._cache_ttl = cache_ttl
+        self._tombstone_life = tombstone_life
+        self._clock = clock
+        self._cache: dict[tuple[str, str], tuple[float, QueueRecord]] = {}
+        self._lock = threading.Lock()
+
+    def container(self, project: str) -> str:
+        return naming.catalog_container(self._prefix, project)
+
+    def get(self, project: str, queue: str, fresh: bool = False) -> QueueRecord:
+        key = (project, queue)
+        now = self._clock()
+        cached = self._cache.get(key)
+        if not fresh and cached and now - cached[0] < self._cache_ttl:
+            return cached[1]
+        record = self._read(project, queue)
+        with self._lock:
+            self._cache[key] = (now, record)
+        return record
+
+    def _read(self, project: str, queue: str) -> QueueRecord:
+        try:
+            headers, body = self._client.get_object(self.container(project), queue)
+        except swift.Missing:
+            return MISSING
+        doc = json.loads(body)
+        deleted = 'deleted=1' in headers.get('content-type', '')
+        return QueueRecord(not deleted, {} if deleted else doc.get('metadata', {}),
+                           int(doc.get('cut', 0)))
+
+    def put(self, project: str, queue: str, metadata: dict[str, Any], cut: int) -> None:
+        self._write(project, queue, {'metadata': metadata, 'cut': cut}, QUEUE_TYPE, {})
+        self._remember(project, queue, QueueRecord(True, metadata, cut))
+
+    def bury(self, project: str, queue: str, cut: int) -> None:
+        """Replace the record by a tombstone that remembers ``cut``."""
+        headers = {'X-Delete-After': str(self._tombstone_life)}
+        self._write(project, queue, {'metadata': {}, 'cut': cut}, DELETED_TYPE, headers)
+        self._remember(project, queue, QueueRecord(False, {}, cut))
+
+    def _write(self, project: str, queue: str, doc: dict[str, Any],
+               content_type: str, headers: dict[str, str]) -> None:
+        container = self.container(project)
+        body = json.dumps(doc).encode('utf-8')
+        try:
+            self._client.put_object(container, queue, body, content_type, headers)
+        except swift.Missing:
+            self._client.put_container(container)
+            self._client.put_object(container, queue, body, content_type, headers)
+
+    def _remember(self, project: str, queue: str, record: QueueRecord) -> None:
+        with self._lock:
+            self._cache[(project, queue)] = (self._clock(), record)
+
+    def list(self, project: str, marker: str | None, limit: int,
+             prefix: str | None = None) -> list[str]:
+        """Up to ``limit`` live queue names after ``marker``."""
+        names: list[str] = []
+        while len(names) < limit:
+            try:
+                rows = self._client.list_objects(self.container(project), prefix=prefix,
+                                                 marker=marker, limit=max(limit, 100))
+            except swift.Missing:
+                return names
+            names += [r['name'] for r in rows if 'deleted=1' not in r['content_type']]
+            if len(rows) < max(limit, 100):
+                break
+            marker = rows[-1]['name']
+        return names[:limit]
+
+    def count(self, project: str, prefix: str | None = None) -> int:
+        try:
+            rows = self._client.iter_objects(self.container(project), prefix=prefix)
+            return sum(1 for r in rows if 'deleted=1' not in r['content_type'])
+        except swift.Missing:
+            return 0

@@ -1,0 +1,92 @@
+"""Reading a queue container listing into per-batch views.
+
+A listing of ``m/`` returns, for each batch, its body object, its claim
+state generations and its tombstones, next to each other. ``BatchView``
+folds those rows into what a message's status needs, so nothing has to GET
+an object to learn whether a message is free, claimed, delayed or expired.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime
+from typing import Any, Iterable, Iterator
+
+from zaqar_swift.storage.swift import encoding
+from zaqar_swift.storage.swift import naming
+
+FREE, CLAIMED, DELAYED, GONE = 'free', 'claimed', 'delayed', 'gone'
+
+
+def listing_time(row: dict[str, Any]) -> float:
+    """Epoch seconds of a listing row's last_modified."""
+    stamp = datetime.datetime.fromisoformat(row['last_modified'])
+    return stamp.replace(tzinfo=datetime.timezone.utc).timestamp()
+
+
+@dataclasses.dataclass
+class BatchView:
+    """Everything a listing says about one batch."""
+
+    batch: str
+    info: encoding.BatchInfo | None = None
+    gen: int = 0
+    gen_row: dict[str, Any] | None = None
+    state: encoding.BatchState = dataclasses.field(default_factory=encoding.BatchState)
+    tombstones: set[int] = dataclasses.field(default_factory=set)
+    names: list[str] = dataclasses.field(default_factory=list)
+
+    @property
+    def created(self) -> float:
+        return naming.batch_micros(self.batch) / 1e6
+
+    def expires_at(self, index: int) -> float:
+        own = self.created + self.info.ttls[index]
+        return max(own, self.state.kept_until(index))
+
+    def status(self, index: int, now: float) -> str:
+        if index in self.tombstones or now >= self.expires_at(index):
+            return GONE
+        if self.state.holder(index, now) is not None:
+            return CLAIMED
+        if now < self.created + self.info.delays[index]:
+            return DELAYED
+        return FREE
+
+    def indexes(self) -> range:
+        return range(self.info.size)
+
+    def live(self, now: float) -> list[int]:
+        return [i for i in self.indexes() if self.status(i, now) != GONE]
+
+    def object_expiry(self) -> int:
+        """The X-Delete-At the batch object needs to keep every message."""
+        return max(int(self.expires_at(i)) + 2 for i in self.indexes())
+
+
+def fold(rows: Iterable[dict[str, Any]]) -> Iterator[BatchView]:
+    """Group listing rows into views; batches without a body are skipped."""
+    view: BatchView | None = None
+    for row in rows:
+        parsed = naming.parse_object(row['name'])
+        if parsed is None:
+            continue
+        kind, batch, number = parsed
+        if view is None or view.batch != batch:
+            if view is not None and view.info is not None:
+                yield view
+            view = BatchView(batch)
+        view.names.append(row['name'])
+        _apply(view, kind, number, row)
+    if view is not None and view.info is not None:
+        yield view
+
+
+def _apply(view: BatchView, kind: str, number: int | None, row: dict[str, Any]) -> None:
+    if kind == 'b':
+        view.info = encoding.decode_batch(row.get('content_type', ''))
+    elif kind == 'x':
+        view.tombstones.add(number)
+    elif number > view.gen:
+        state = encoding.decode_state(row.get('content_type', ''))
+        if state is not None:
+            view.gen, view.gen_row, view.state = number, row, state
