@@ -372,16 +372,25 @@ class MessageStore:
                                         {'X-Delete-At': str(expiry)}, if_none_match=True)
             except swift.PreconditionFailed:
                 continue
-            if expiry > view.object_expiry():
-                self._extend(container, view.batch, expiry)
             written[view.batch] = (view.gen + 1, hashlib.md5(body).hexdigest())
         if not written:
             return set()
         self._sleep(self._settle)
         after = self._range_views(container, written)
-        return {b for b, (gen, etag) in written.items() if b in after
-                and after[b].gen == gen and after[b].gen_row['hash'] == etag
-                and verify(after[b].state, after[b])}
+        won = {b for b, (gen, etag) in written.items() if b in after
+               and after[b].gen == gen and after[b].gen_row['hash'] == etag
+               and verify(after[b].state, after[b])}
+        for batch in won:   # only a verified winner may move X-Delete-At
+            self._keep_body(container, after[batch], batch_views)
+        return won
+
+    def _keep_body(self, container: str, view: views.BatchView,
+                   before: list[views.BatchView]) -> None:
+        """Extend the batch object's X-Delete-At when a claim outlives it. The
+        new value is a maximum over the verified state, so it never shortens."""
+        old = next(v for v in before if v.batch == view.batch)
+        if view.object_expiry() > old.object_expiry():
+            self._extend(container, view.batch, view.object_expiry())
 
     def _extend(self, container: str, batch: str, expiry: int) -> None:
         try:

@@ -1,0 +1,67 @@
+"""Content-type state round trips and message status from listings."""
+from zaqar_swift.storage.swift import encoding
+from zaqar_swift.storage.swift import naming
+from zaqar_swift.storage.swift import views
+
+
+def test_batch_round_trip():
+    info = encoding.BatchInfo('6f1b0c2e-1111-4a4a-9b9b-000000000000', (60, 3600), (0, 30))
+    assert encoding.decode_batch(encoding.encode_batch(info)) == info
+
+
+def test_state_round_trip_and_holder():
+    state = encoding.BatchState((1, 0, 2), (100, 0, 200), (
+        encoding.Claim('a' * 24, 150, 60, 0b101), encoding.Claim('b' * 24, 90, 60, 0b010)))
+    decoded = encoding.decode_state(encoding.encode_state(state))
+    assert decoded == state
+    assert decoded.holder(0, 100).claim_id == 'a' * 24
+    assert decoded.holder(1, 100) is None        # b expired at 90
+    assert decoded.holder(2, 160) is None
+    assert encoding.decode_state(encoding.encode_state(encoding.BatchState())) == \
+        encoding.BatchState()
+
+
+def test_garbage_decodes_to_none():
+    assert encoding.decode_batch('application/json') is None
+    assert encoding.decode_state('application/x-zaqar-state;c=zz') is None
+
+
+def _rows(batch, info, state=None, gen=1, tombstones=()):
+    rows = [{'name': naming.batch_object(batch), 'content_type': encoding.encode_batch(info),
+             'hash': 'h', 'last_modified': '2026-01-01T00:00:00.000000'}]
+    if state is not None:
+        rows.append({'name': naming.gen_object(batch, gen),
+                     'content_type': encoding.encode_state(state), 'hash': 'g',
+                     'last_modified': '2026-01-01T00:00:00.000000'})
+    rows += [{'name': naming.tombstone_object(batch, i), 'content_type': 'x', 'hash': '',
+              'last_modified': '2026-01-01T00:00:00.000000'} for i in tombstones]
+    return rows
+
+
+def test_fold_and_status():
+    created = 1000.0
+    batch = naming.batch_id(int(created * 1e6), 1)
+    info = encoding.BatchInfo('c', (60, 60, 60, 60), (0, 0, 0, 30))
+    state = encoding.BatchState((1, 0, 0, 0), (1500, 0, 0, 0),
+                                (encoding.Claim('a' * 24, 1100, 400, 0b1),))
+    (view,) = views.fold(_rows(batch, info, state, tombstones=[2]))
+    now = 1010
+    assert [view.status(i, now) for i in range(4)] == [
+        views.CLAIMED, views.FREE, views.GONE, views.DELAYED]
+    # past its ttl, the claimed message lives on to claim expiry + grace
+    assert view.status(0, 1200) == views.FREE
+    assert view.status(1, 1200) == views.GONE
+    assert view.status(0, 1500) == views.GONE
+    assert view.live(1200) == [0]
+
+
+def test_fold_keeps_newest_generation_and_skips_orphans():
+    orphan = naming.batch_id(5, 1)
+    batch = naming.batch_id(6, 1)
+    info = encoding.BatchInfo('c', (60,), (0,))
+    rows = [{'name': naming.gen_object(orphan, 1), 'content_type': 'x', 'hash': '',
+             'last_modified': '2026-01-01T00:00:00'}]
+    rows += _rows(batch, info, encoding.BatchState((1,)), gen=1)
+    rows += _rows(batch, info, encoding.BatchState((2,)), gen=2)[1:]
+    (view,) = views.fold(rows)
+    assert view.batch == batch and view.gen == 2 and view.state.counts == (2,)
