@@ -111,11 +111,11 @@ class MessageStore:
         digest = hashlib.md5(f'{project}/{queue}'.encode('utf-8')).digest()
         return self._locks[digest[0] % len(self._locks)]
 
-    def _scan(self, container: str, marker: str, end_marker: str | None = None
-              ) -> Iterator[views.BatchView]:
+    def _scan(self, container: str, marker: str, end_marker: str | None = None,
+              page: int = PAGE) -> Iterator[views.BatchView]:
         try:
             rows = self._client.iter_objects(container, naming.MESSAGES_PREFIX,
-                                             marker, end_marker, PAGE)
+                                             marker, end_marker, page)
             yield from views.fold(rows)
         except swift.Missing:
             return
@@ -278,7 +278,8 @@ class MessageStore:
         now = self.now()
         counts = {views.FREE: 0, views.CLAIMED: 0, views.DELAYED: 0}
         oldest = newest = None
-        for view in self._scan(self.container(project, queue), self._start(record)):
+        for view in self._scan(self.container(project, queue), self._start(record),
+                               page=10000):
             for index in view.indexes():
                 status = view.status(index, now)
                 if status == views.GONE:
