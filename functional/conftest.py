@@ -1,0 +1,140 @@
+"""Fixtures of the functional tests: a real local Swift and real API processes.
+
+``swift``       one LocalSwift per session, in a temporary directory, on free
+                ports; a test run fails (never skips) when it cannot start.
+``api_factory`` ``api_factory(**overrides)`` starts one more zaqar-swift-api
+                process on a free port against that Swift and returns an
+                :class:`ApiServer` once ``GET /v2/ping`` answers 204. Keyword
+                arguments are DEFAULT options (``auth_strategy='noauth'``) or,
+                given a dict, options of that group
+                (``limits={'max_messages_per_page': 5}``). Every process it
+                started is stopped at the end of the session.
+``api``         the API with the default configuration, shared by the session.
+
+Every test shares the one Swift: use a project (X-Project-ID) of your own.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from typing import Callable, Iterator
+
+import pytest
+import requests
+
+from zaqar_swift.saio import LocalSwift, free_port_block, log_tail
+
+SWIFT_START_TIMEOUT = 60.0
+API_START_TIMEOUT = 30.0
+API_COMMAND = ('import sys; from zaqar_swift.cmd.api import main; '
+               'sys.exit(main())')
+
+
+class ApiServer:
+    """One zaqar-swift-api process started by the fixtures."""
+
+    def __init__(self, swift: LocalSwift, workdir: str, port: int,
+                 overrides: dict[str, object]) -> None:
+        self.swift = swift
+        self.port = port
+        self.url = 'http://127.0.0.1:%d' % port
+        self.conf_path = os.path.join(workdir, 'api-%d.conf' % port)
+        self.log_path = os.path.join(workdir, 'api-%d.log' % port)
+        swift.write_api_conf(self.conf_path, bind_port=port,
+                             extra=_groups(overrides))
+        self.process: subprocess.Popen | None = None
+
+    def start(self, timeout: float = API_START_TIMEOUT) -> 'ApiServer':
+        with open(self.log_path, 'ab') as log:
+            self.process = subprocess.Popen(
+                [sys.executable, '-c', API_COMMAND,
+                 '--config-file', self.conf_path],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+        self._wait_ready(time.monotonic() + timeout)
+        return self
+
+    def _wait_ready(self, deadline: float) -> None:
+        last = 'no answer'
+        while True:
+            if self.process.poll() is not None:
+                self._fail('exited with status %d' % self.process.returncode)
+            try:
+                resp = requests.get(self.url + '/v2/ping', timeout=2)
+                if resp.status_code == 204:
+                    return
+                last = 'GET /v2/ping answered %d' % resp.status_code
+            except requests.RequestException as exc:
+                last = str(exc)
+            if time.monotonic() > deadline:
+                self.stop()
+                self._fail('not ready after the timeout (%s)' % last)
+            time.sleep(0.1)
+
+    def _fail(self, reason: str) -> None:
+        pytest.fail('zaqar-swift-api on port %d %s; config %s; last lines of '
+                    '%s:\n%s' % (self.port, reason, self.conf_path,
+                                 self.log_path, log_tail(self.log_path, 40)),
+                    pytrace=False)
+
+    def log_tail(self, lines: int = 40) -> str:
+        return log_tail(self.log_path, lines)
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(5)
+
+
+def _groups(overrides: dict[str, object]) -> dict[str, dict[str, object]]:
+    """``a=1, limits={'b': 2}`` -> ``{'DEFAULT': {'a': 1}, 'limits': {'b': 2}}``."""
+    groups: dict[str, dict[str, object]] = {}
+    for name, value in overrides.items():
+        if isinstance(value, dict):
+            groups.setdefault(name, {}).update(value)
+        else:
+            groups.setdefault('DEFAULT', {})[name] = value
+    return groups
+
+
+@pytest.fixture(scope='session')
+def swift(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSwift]:
+    """A running local Swift of this test session."""
+    base = free_port_block(5)
+    server = LocalSwift(str(tmp_path_factory.mktemp('saio')),
+                        proxy_port=base, base_port=base + 1)
+    try:
+        server.start(timeout=SWIFT_START_TIMEOUT)
+    except RuntimeError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope='session')
+def api_factory(swift: LocalSwift, tmp_path_factory: pytest.TempPathFactory
+                ) -> Iterator[Callable[..., ApiServer]]:
+    """Start zaqar-swift-api processes with extra options (see module doc)."""
+    workdir = str(tmp_path_factory.mktemp('api'))
+    started: list[ApiServer] = []
+
+    def start(**overrides: object) -> ApiServer:
+        server = ApiServer(swift, workdir, free_port_block(1), overrides)
+        started.append(server)
+        return server.start()
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture(scope='session')
+def api(api_factory: Callable[..., ApiServer]) -> ApiServer:
+    """The API with its default configuration."""
+    return api_factory()
