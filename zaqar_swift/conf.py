@@ -52,6 +52,13 @@ limits_opts = [
     cfg.IntOpt('default_dead_letter_ttl', default=3600, min=60,
                help='TTL of a message moved to a dead letter queue when the '
                     'queue sets no _dead_letter_queue_messages_ttl.'),
+    cfg.StrOpt('client_id_uuid_safe', default='strict', choices=['strict', 'off'],
+               help='strict: the Client-ID header must be a UUID (as Zaqar); '
+                    'off: any string of min..max_length_client_id characters.'),
+    cfg.IntOpt('min_length_client_id', default=10, min=1,
+               help='Shortest Client-ID when client_id_uuid_safe is off.'),
+    cfg.IntOpt('max_length_client_id', default=36, min=1,
+               help='Longest Client-ID when client_id_uuid_safe is off.'),
 ]
 
 swift_opts = [

@@ -1,0 +1,366 @@
+"""Zaqar v2's input rules, as pure functions.
+
+The core calls these on every value that comes from a user, so the REST and
+websocket transports accept and reject exactly the same input. Each function
+either returns the checked (and defaulted) value or raises
+``errors.InvalidRequest`` (``PayloadTooLarge`` for sizes) with a description
+that tells the user what to fix. Nothing here does I/O.
+
+Integers are strict: ``True``, ``60.0`` and ``"60"`` are not integers.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import uuid
+from typing import Any
+
+from zaqar_swift import errors
+
+QUEUE_NAME = re.compile(r'[a-zA-Z0-9_.\-]+')
+PROJECT_ID_MAX_LENGTH = 256
+INT64_MAX = 2 ** 63 - 1
+PURGEABLE = ('messages', 'subscriptions')
+PATCH_OPS = ('add', 'remove', 'replace')
+
+# Queue metadata keys with a meaning; GET queue always shows all of them.
+MAX_POST_SIZE = '_max_messages_post_size'
+DEFAULT_TTL = '_default_message_ttl'
+DEFAULT_DELAY = '_default_message_delay'
+DEAD_LETTER_QUEUE = '_dead_letter_queue'
+DEAD_LETTER_TTL = '_dead_letter_queue_messages_ttl'
+MAX_CLAIM_COUNT = '_max_claim_count'
+RESERVED = (MAX_POST_SIZE, DEFAULT_TTL, DEFAULT_DELAY, DEAD_LETTER_QUEUE,
+            DEAD_LETTER_TTL, MAX_CLAIM_COUNT)
+
+
+@dataclasses.dataclass(frozen=True)
+class Limits:
+    """The ``[limits]`` options as plain values (one field per option)."""
+
+    max_queues_per_page: int
+    max_messages_per_page: int
+    max_messages_per_claim_or_pop: int
+    default_queue_page_size: int
+    default_message_page_size: int
+    default_claim_limit: int
+    max_queue_metadata: int
+    max_messages_post_size: int
+    max_queue_name_length: int
+    max_message_ttl: int
+    min_message_ttl: int
+    default_message_ttl: int
+    max_message_delay: int
+    default_message_delay: int
+    max_claim_ttl: int
+    min_claim_ttl: int
+    default_claim_ttl: int
+    max_claim_grace: int
+    min_claim_grace: int
+    default_claim_grace: int
+    max_claim_count: int
+    default_dead_letter_ttl: int
+    client_id_uuid_safe: str
+    min_length_client_id: int
+    max_length_client_id: int
+
+    @classmethod
+    def from_conf(cls, group: Any) -> Limits:
+        """Read every field from an oslo.config group (``conf.limits``)."""
+        return cls(**{f.name: getattr(group, f.name) for f in dataclasses.fields(cls)})
+
+    @classmethod
+    def defaults(cls) -> Limits:
+        """The documented defaults of ``conf.limits_opts`` (handy in tests)."""
+        from zaqar_swift import conf
+        return cls(**{opt.dest: opt.default for opt in conf.limits_opts})
+
+
+# -- scalars ------------------------------------------------------------------
+def integer(value: Any, name: str, low: int, high: int) -> int:
+    """``value`` as an int in ``low..high`` (bools and floats are refused)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise errors.InvalidRequest(
+            f'{name} must be an integer from {low} to {high}.')
+    return value
+
+
+def _optional_int(value: Any, name: str, default: int, low: int, high: int) -> int:
+    return default if value is None else integer(value, name, low, high)
+
+
+def page_limit(limit: Any, maximum: int, default: int) -> int:
+    """A page size: ``default`` when None, else an int from 1 to ``maximum``."""
+    if limit is None:
+        return min(default, maximum)
+    return integer(limit, 'limit', 1, maximum)
+
+
+def pop_count(count: Any, limits: Limits) -> int:
+    """How many messages a ``DELETE ?pop=`` may pop."""
+    return integer(count, 'pop', 1, limits.max_messages_per_claim_or_pop)
+
+
+# -- identifiers --------------------------------------------------------------
+def queue_name(name: Any, limits: Limits) -> None:
+    """ASCII letters, digits, ``_``, ``-`` and ``.``; at most the configured length."""
+    if not isinstance(name, str) or not name:
+        raise errors.InvalidRequest('A queue name must be a non-empty string.')
+    if len(name) > limits.max_queue_name_length:
+        raise errors.InvalidRequest(
+            f'Queue names may not be more than {limits.max_queue_name_length} '
+            'characters long.')
+    if not QUEUE_NAME.fullmatch(name):
+        raise errors.InvalidRequest(
+            'Queue names may only contain ASCII letters, digits, underscores, '
+            'dashes and dots.')
+
+
+def project_id(value: str | None) -> str:
+    """The X-Project-ID header: present, non-empty, at most 256 characters."""
+    if value is None:
+        raise errors.MissingHeader('The header X-Project-ID was missing.')
+    if not value or len(value) > PROJECT_ID_MAX_LENGTH:
+        raise errors.MissingHeader(
+            f'X-Project-ID must be 1 to {PROJECT_ID_MAX_LENGTH} characters long.')
+    return value
+
+
+def client_id(value: str | None, limits: Limits) -> str:
+    """The Client-ID header: a UUID (normalised, so two spellings of one UUID
+    are one client), or with ``client_id_uuid_safe = off`` any string of the
+    configured length."""
+    if not value:
+        raise errors.MissingHeader('The header Client-ID was missing.')
+    if limits.client_id_uuid_safe == 'off':
+        return _client_id_string(value, limits)
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise errors.MissingHeader('Client-ID must be a UUID (malformed hexadecimal '
+                                   'UUID).', title='Wrong UUID value') from None
+
+
+def _client_id_string(value: str, limits: Limits) -> str:
+    low, high = limits.min_length_client_id, limits.max_length_client_id
+    if not low <= len(value) <= high:
+        raise errors.MissingHeader(
+            f'Client-ID must be {low} to {high} characters long.')
+    return value
+
+
+def _id_list(ids: Any, name: str, maximum: int) -> list[str]:
+    if not isinstance(ids, list) or not all(isinstance(i, str) and i for i in ids):
+        raise errors.InvalidRequest(f'{name} must be a list of non-empty strings.')
+    unique = list(dict.fromkeys(ids))
+    if not 1 <= len(unique) <= maximum:
+        raise errors.InvalidRequest(
+            f'{name} must have at least 1 and at most {maximum} values.')
+    return unique
+
+
+def message_ids(ids: Any, limits: Limits) -> list[str]:
+    """The ``ids`` of a GET or DELETE on messages: 1..max_messages_per_page
+    distinct strings (duplicates dropped, order kept)."""
+    return _id_list(ids, 'ids', limits.max_messages_per_page)
+
+
+def claim_ids(ids: Any, limits: Limits) -> list[str]:
+    """The ``claim_ids`` that may accompany a DELETE by ``ids``."""
+    return _id_list(ids, 'claim_ids', limits.max_messages_per_page)
+
+
+def message_deletion(ids: list[str] | None, pop: int | None) -> None:
+    """A DELETE on the messages collection names ``ids`` or ``pop``, not both."""
+    if ids is not None and pop is not None:
+        raise errors.InvalidRequest(
+            'pop and ids parameters cannot be present together in the delete '
+            'request.')
+    if ids is None and pop is None:
+        raise errors.InvalidRequest(
+            'The request should have either "ids" or "pop" parameter in the '
+            'request, to be able to delete.')
+
+
+def purge_types(resource_types: Any) -> list[str]:
+    """What a queue purge drops; None means every purgeable resource."""
+    if resource_types is None:
+        return list(PURGEABLE)
+    if not isinstance(resource_types, list) or not all(
+            isinstance(t, str) and t in PURGEABLE for t in resource_types):
+        raise errors.InvalidRequest(
+            'resource_types must be a list drawn from: %s.' % ', '.join(PURGEABLE))
+    return list(dict.fromkeys(resource_types))
+
+
+# -- queue metadata -------------------------------------------------------------
+def _compact_size(document: Any) -> int:
+    text = json.dumps(document, ensure_ascii=False, separators=(',', ':'))
+    return len(text.encode('utf-8'))
+
+
+def _reserved_rules(limits: Limits) -> dict[str, tuple[int, int]]:
+    return {
+        MAX_POST_SIZE: (1, limits.max_messages_post_size),
+        DEFAULT_TTL: (limits.min_message_ttl, limits.max_message_ttl),
+        DEFAULT_DELAY: (0, limits.max_message_delay),
+        DEAD_LETTER_TTL: (limits.min_message_ttl, limits.max_message_ttl),
+        MAX_CLAIM_COUNT: (0, INT64_MAX),
+    }
+
+
+def _check_reserved(meta: dict[str, Any], limits: Limits) -> None:
+    for key, (low, high) in _reserved_rules(limits).items():
+        if meta.get(key) is not None:
+            integer(meta[key], key, low, high)
+    dlq = meta.get(DEAD_LETTER_QUEUE)
+    if dlq is not None:
+        queue_name(dlq, limits)
+
+
+def queue_metadata(meta: Any, limits: Limits) -> dict[str, Any]:
+    """Queue metadata: a JSON object of at most ``max_queue_metadata`` bytes
+    whose reserved keys hold valid values. A reserved key set to null means
+    "unset" and is dropped from the returned copy."""
+    if not isinstance(meta, dict):
+        raise errors.InvalidRequest('Queue metadata must be a JSON object.')
+    if _compact_size(meta) > limits.max_queue_metadata:
+        raise errors.InvalidRequest(
+            f'Queue metadata is too large. Max size: {limits.max_queue_metadata}')
+    _check_reserved(meta, limits)
+    return {k: v for k, v in meta.items() if not (k in RESERVED and v is None)}
+
+
+def queue_defaults(limits: Limits) -> dict[str, Any]:
+    """The reserved keys as GET queue shows them when the queue sets none."""
+    return {
+        MAX_POST_SIZE: limits.max_messages_post_size,
+        DEFAULT_TTL: limits.default_message_ttl,
+        DEFAULT_DELAY: limits.default_message_delay,
+        DEAD_LETTER_QUEUE: None,
+        DEAD_LETTER_TTL: None,
+        MAX_CLAIM_COUNT: limits.max_claim_count or None,
+    }
+
+
+def with_defaults(meta: dict[str, Any], limits: Limits) -> dict[str, Any]:
+    """``meta`` as Zaqar renders it: a reserved key whose value is missing or
+    falsy (0, "", null) shows its default instead."""
+    merged = dict(meta)
+    for key, default in queue_defaults(limits).items():
+        if not merged.get(key):
+            merged[key] = default
+    return merged
+
+
+# -- queue PATCH (JSON patch, draft 10, on /metadata/<key> only) ---------------
+def _pointer_key(pointer: Any) -> str:
+    if not isinstance(pointer, str) or not pointer.startswith('/'):
+        raise errors.InvalidRequest('path must be a JSON pointer such as /metadata/key.')
+    if re.search('~[^01]|~$', pointer):
+        raise errors.InvalidRequest(
+            f'Pointer {pointer} contains "~" not part of a recognized escape sequence.')
+    parts = [p.replace('~1', '/').replace('~0', '~') for p in pointer[1:].split('/')]
+    if len(parts) != 2 or parts[0].lower() != 'metadata' or not parts[1]:
+        raise errors.InvalidRequest(
+            f'Invalid JSON pointer for this resource: {pointer}, e.g. /metadata/key')
+    return parts[1]
+
+
+def _patch_op(raw: Any) -> tuple[str, str, Any]:
+    if not isinstance(raw, dict):
+        raise errors.InvalidRequest('Operations must be JSON objects.')
+    op = raw.get('op')
+    if op not in PATCH_OPS:
+        raise errors.InvalidRequest(
+            f'Invalid operation: {op!r}. It must be one of: {", ".join(PATCH_OPS)}.')
+    key = _pointer_key(raw.get('path'))
+    if op != 'remove' and 'value' not in raw:
+        raise errors.InvalidRequest(f'Operation "{op}" requires a member named "value".')
+    return op, key, raw.get('value')
+
+
+def queue_patch_ops(patch: Any) -> list[tuple[str, str, Any]]:
+    """Check a PATCH document: a list of ``{"op", "path", "value"}`` objects
+    with op add/replace/remove and path ``/metadata/<key>``. Returns
+    ``(op, key, value)`` triples."""
+    if not isinstance(patch, list):
+        raise errors.InvalidRequest('Request body must be a JSON array of operation objects.')
+    return [_patch_op(raw) for raw in patch]
+
+
+def _apply(meta: dict[str, Any], op: str, key: str, value: Any) -> None:
+    exists = key in meta or key in RESERVED
+    if op == 'add' or (op == 'replace' and exists):
+        meta[key] = value
+    elif op == 'remove' and exists:
+        meta.pop(key, None)
+    else:
+        raise errors.Conflict(f"Can't {op} non-existent object {key}.")
+
+
+def queue_patch(patch: Any, current: dict[str, Any], limits: Limits) -> dict[str, Any]:
+    """Apply a PATCH document to ``current`` metadata and return the checked
+    result. Replacing or removing a key that does not exist is a Conflict,
+    except for reserved keys, which always exist (python-zaqarclient removes
+    every key it does not send back, reserved ones included)."""
+    meta = dict(current)
+    for op, key, value in queue_patch_ops(patch):
+        _apply(meta, op, key, value)
+    return queue_metadata(meta, limits)
+
+
+# -- messages ---------------------------------------------------------------------
+def _message(raw: Any, index: int, limits: Limits, ttl: int, delay: int
+             ) -> tuple[Any, int, int]:
+    if not isinstance(raw, dict):
+        raise errors.InvalidRequest(f'Message {index} must be a JSON object.')
+    if 'body' not in raw:
+        raise errors.InvalidRequest(f'Message {index}: missing "body" field.')
+    ttl = _optional_int(raw.get('ttl'), f'Message {index}: ttl', ttl,
+                        limits.min_message_ttl, limits.max_message_ttl)
+    delay = _optional_int(raw.get('delay'), f'Message {index}: delay', delay,
+                          0, limits.max_message_delay)
+    return raw['body'], ttl, delay
+
+
+def _post_size_limit(queue_meta: dict[str, Any], limits: Limits) -> int:
+    own = queue_meta.get(MAX_POST_SIZE)
+    if isinstance(own, int) and not isinstance(own, bool) and own > 0:
+        return min(own, limits.max_messages_post_size)
+    return limits.max_messages_post_size
+
+
+def message_posts(messages: Any, limits: Limits, queue_meta: dict[str, Any]
+                  ) -> list[tuple[Any, int, int]]:
+    """The ``messages`` of a POST: 1..max_messages_per_page objects with a
+    ``body`` and optional ``ttl``/``delay`` (defaults from the queue's
+    metadata, then the limits). Returns ``(body, ttl, delay)`` per message.
+    The whole document may not exceed the queue's ``_max_messages_post_size``
+    (PayloadTooLarge). Unknown fields are ignored, as Zaqar does."""
+    if not isinstance(messages, list) or not messages:
+        raise errors.InvalidRequest('"messages" must be a non-empty JSON array.')
+    if len(messages) > limits.max_messages_per_page:
+        raise errors.InvalidRequest(
+            f'No more than {limits.max_messages_per_page} messages may be posted at once.')
+    size, maximum = _compact_size({'messages': messages}), _post_size_limit(queue_meta, limits)
+    if size > maximum:
+        raise errors.PayloadTooLarge(
+            f'Message collection size is too large. The max size for this queue is {maximum}.')
+    ttl = queue_meta.get(DEFAULT_TTL) or limits.default_message_ttl
+    delay = queue_meta.get(DEFAULT_DELAY) or limits.default_message_delay
+    return [_message(raw, i, limits, ttl, delay) for i, raw in enumerate(messages)]
+
+
+# -- claims -----------------------------------------------------------------------
+def claim_params(ttl: Any, grace: Any, limit: Any, limits: Limits) -> tuple[int, int, int]:
+    """(ttl, grace, limit) of a claim; None means the configured default."""
+    return (
+        _optional_int(ttl, 'ttl', limits.default_claim_ttl,
+                      limits.min_claim_ttl, limits.max_claim_ttl),
+        _optional_int(grace, 'grace', limits.default_claim_grace,
+                      limits.min_claim_grace, limits.max_claim_grace),
+        _optional_int(limit, 'limit', limits.default_claim_limit,
+                      1, limits.max_messages_per_claim_or_pop),
+    )
