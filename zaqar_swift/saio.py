@@ -470,12 +470,12 @@ def _parser() -> argparse.ArgumentParser:
 
 def _print_started(swift: LocalSwift, seconds: float) -> None:
     policies = ', '.join(
-        '%s (%d replica%s%s)' % (name, n, '' if n == 1 else 's',
-                                 ', default' if name == swift.default_policy
-                                 else '')
+        '%s (%d replica%s%s)' % (
+            name, n, '' if n == 1 else 's',
+            ', default' if name == swift.default_policy else '')
         for name, n in swift.policies.items())
-    print('Local Swift runs in %.1f s (data, logs: %s)' % (seconds,
-                                                          swift.data_dir))
+    print('Local Swift runs in %.1f s (data, logs: %s)'
+          % (seconds, swift.data_dir))
     print('  auth URL : %s' % swift.auth_url)
     print('  user     : %s' % swift.user)
     print('  key      : %s' % swift.key)

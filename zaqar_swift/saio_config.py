@@ -30,6 +30,10 @@ DEFAULT_POLICY = 'gold'
 ACCOUNT_USER = ('messaging', 'zaqar')   # tempauth .admin .reseller_admin
 PROBE_USER = ('saio', 'probe')          # readiness checks, its own account
 STATE_FILE = 'saio.json'
+PROXY_PIPELINE = (
+    'catch_errors', 'gatekeeper', 'healthcheck', 'proxy-logging', 'cache',
+    'listing_formats', 'bulk', 'tempauth', 'copy', 'slo', 'dlo',
+    'proxy-logging', 'proxy-server')
 
 
 @dataclasses.dataclass(frozen=True)
@@ -225,7 +229,7 @@ def _proxy_conf(layout: Layout) -> str:
     probe_account, probe_user = PROBE_USER
     return _default_section(layout, 'proxy', layout.proxy_port) + f"""
 [pipeline:main]
-pipeline = catch_errors gatekeeper healthcheck proxy-logging cache listing_formats bulk tempauth copy slo dlo proxy-logging proxy-server
+pipeline = {' '.join(PROXY_PIPELINE)}
 
 [app:proxy-server]
 use = egg:swift#proxy

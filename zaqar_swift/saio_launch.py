@@ -19,6 +19,7 @@ import sys
 WSGI_KINDS = ('account', 'container', 'object', 'proxy')
 DAEMON_KINDS = ('expirer', 'updater')
 
+
 class _FileFormatter(logging.Formatter):
     """Timestamped lines; multi-line tracebacks stay readable in a file."""
 
