@@ -42,8 +42,8 @@ class Tenant:
     def __init__(self, base_url: str, project: str | None = None,
                  client_id: str | None = None) -> None:
         self.base = base_url.rstrip('/')
-        self.project = project or new_project()
-        self.client_id = client_id or str(uuid.uuid4())
+        self.project = new_project() if project is None else project
+        self.client_id = str(uuid.uuid4()) if client_id is None else client_id
         self.session = requests.Session()
         self.session.headers.update({
             'X-Project-ID': self.project,

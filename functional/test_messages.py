@@ -20,6 +20,9 @@ except ImportError:  # functional/ is not a package: pytest put it on sys.path
 CLIENT_MESSAGE_KEYS = {'href', 'ttl', 'age', 'body', 'id', 'claim_id',
                        'claim_count', 'checksum'}
 
+# Well-formed ids that name no message.
+FAKE_IDS = ['%024x' % (0xfeed << 64 | i) for i in range(30)]
+
 BODIES = [239, {'key': 'value'}, [1, 3], 'text', None, True, 1.5,
           {'nested': {'list': [1, {'ü': 'ñ'}], 'empty': {}}}, '', []]
 
@@ -260,8 +263,20 @@ def test_delete_collection_needs_ids_or_pop(api):
     h.assert_json_error(t.delete('/v2/queues/delbad/messages',
                                  params={'pop': 1, 'ids': ids[0]}), 400)
     h.assert_json_error(t.delete('/v2/queues/delbad/messages',
-                                 params={'ids': ','.join([ids[0]] * 21)}), 400)
+                                 params={'ids': ','.join(FAKE_IDS[:21])}), 400)
     assert t.stats('delbad')['total'] == 2
+
+
+def test_id_lists_count_every_value(api):
+    """Zaqar validates len(ids) as sent (its unit test repeats one id 21 and
+    22 times): the 21st value is over the limit even when it repeats one."""
+    t = h.Tenant(api.url)
+    [mid] = t.post_bodies('repeats', 1)
+    h.assert_json_error(t.get('/v2/queues/repeats/messages',
+                              params={'ids': ','.join([mid] * 21)}), 400)
+    h.assert_json_error(t.delete('/v2/queues/repeats/messages',
+                                 params={'ids': ','.join([mid] * 22)}), 400)
+    assert t.stats('repeats')['total'] == 1
 
 
 # -- pop ------------------------------------------------------------------------------------
