@@ -1,0 +1,201 @@
+"""The REST app as a whole: discovery routes, required headers, the error
+table, request ids, X-Swift-Requests and the access log."""
+import json
+import logging
+
+import pytest
+from falcon import testing
+
+from unit.test_wsgi_stub import CLIENT_ID, HEADERS, LIMITS, PROJECT, StubService, client
+from zaqar_swift import errors
+from zaqar_swift.transport import errors as http_errors
+from zaqar_swift.transport.wsgi import build_wsgi_app, create_app
+
+JSON = 'application/json; charset=UTF-8'
+
+
+def assert_error(resp, status):
+    assert resp.status_code == status, resp.text
+    assert resp.headers['Content-Type'] == JSON
+    doc = resp.json
+    assert set(doc) == {'title', 'description'}
+    assert isinstance(doc['title'], str) and doc['title']
+    assert isinstance(doc['description'], str)
+    return doc
+
+
+# -- discovery -------------------------------------------------------------------
+def test_versions_document_is_a_300():
+    resp = client(headers={}).simulate_get('/')
+    assert resp.status_code == 300
+    [v2] = resp.json['versions']
+    assert v2['id'] == '2' and v2['status'] == 'CURRENT'
+    assert v2['links'] == [{'href': '/v2/', 'rel': 'self'}]
+
+
+@pytest.mark.parametrize('path', ['/v2', '/v2/'])
+def test_json_home(path):
+    resp = client(headers={}).simulate_get(path)
+    assert resp.status_code == 200
+    assert resp.headers['Content-Type'] == 'application/json-home'
+    resources = resp.json['resources']
+    assert resources['rel/queue']['href-template'] == '/v2/queues/{queue_name}'
+    assert 'DELETE' in resources['rel/messages_delete']['hints']['allow']
+
+
+@pytest.mark.parametrize('method', ['GET', 'HEAD'])
+def test_ping_is_204_without_headers(method):
+    resp = client(headers={}).simulate_request(method, '/v2/ping')
+    assert resp.status_code == 204 and not resp.content
+
+
+def test_health_returns_the_service_document():
+    resp = client(headers={}).simulate_get('/v2/health')
+    assert resp.status_code == 200 and resp.json == {'storage_reachable': True}
+    assert resp.headers['Content-Type'] == JSON
+
+
+# -- required headers ---------------------------------------------------------------
+@pytest.mark.parametrize('headers', [
+    {'Client-ID': CLIENT_ID},
+    {'Client-ID': CLIENT_ID, 'X-Project-ID': ''},
+    {'Client-ID': CLIENT_ID, 'X-Project-ID': 'p' * 257},
+    {'X-Project-ID': PROJECT},
+    {'X-Project-ID': PROJECT, 'Client-ID': 'not-a-uuid'},
+])
+@pytest.mark.parametrize('path', ['/v2/queues', '/v2/queues/q', '/v2/queues/q/messages',
+                                  '/v2/queues/q/stats', '/v2/queues/q/claims/c1'])
+def test_tenant_routes_need_project_and_client_id(headers, path):
+    service = StubService()
+    assert_error(client(service, headers=headers).simulate_get(path), 400)
+    assert service.calls == []
+
+
+def test_keystone_mode_needs_a_confirmed_identity():
+    # keystonemiddleware itself is not under test: the app behind it is.
+    service = StubService()
+    c = testing.TestClient(create_app(service, LIMITS, 'keystone'), headers=HEADERS)
+    assert_error(c.simulate_get('/v2/queues', headers={'X-Project-ID': ''}), 401)
+    assert_error(c.simulate_get('/v2/queues', headers={'X-Identity-Status': 'Invalid'}), 401)
+    assert c.simulate_get('/v2/queues', headers={'X-Identity-Status': 'Confirmed'}).status_code \
+        == 200
+    assert service.last('list_queues')[0] == PROJECT
+
+
+def test_client_id_reaches_the_service_normalised():
+    service = StubService()
+    headers = dict(HEADERS, **{'Client-ID': CLIENT_ID.upper()})
+    client(service, headers=headers).simulate_get('/v2/queues/q/messages')
+    assert service.last('list_messages')[:3] == (PROJECT, 'q', CLIENT_ID)
+
+
+def test_unknown_auth_strategy_is_refused():
+    with pytest.raises(ValueError):
+        client(auth_strategy='trust-me')
+
+
+# -- errors ----------------------------------------------------------------------------
+@pytest.mark.parametrize('exc,status', [
+    (errors.InvalidRequest('bad'), 400), (errors.MissingHeader('hdr'), 400),
+    (errors.Unauthorized('who?'), 401), (errors.Forbidden('no'), 403),
+    (errors.MessageIsClaimed('claimed'), 403), (errors.ClaimMismatch('other'), 403),
+    (errors.NotFound('gone'), 404), (errors.QueueNotFound('q'), 404),
+    (errors.MessageNotFound('m'), 404), (errors.ClaimNotFound('c'), 404),
+    (errors.Conflict('race'), 409), (errors.PayloadTooLarge('big'), 413),
+    (errors.UnsupportedMediaType('type'), 415), (errors.StorageUnavailable('down'), 503),
+])
+def test_domain_errors_map_through_one_table(exc, status):
+    assert http_errors.status_for(exc) == status
+    service = StubService()
+    service.raises['get_queue'] = exc
+    doc = assert_error(client(service).simulate_get('/v2/queues/q'), status)
+    assert doc == {'title': exc.title, 'description': exc.description}
+    assert doc == http_errors.error_body(exc)
+
+
+def test_storage_unavailable_says_when_to_retry():
+    service = StubService()
+    service.raises['delete_queue'] = errors.StorageUnavailable('Swift is down')
+    resp = client(service).simulate_delete('/v2/queues/q')
+    assert resp.status_code == 503 and resp.headers['Retry-After'] == '30'
+
+
+def test_unexpected_error_is_a_logged_500_without_internals(caplog):
+    service = StubService()
+    service.raises['get_queue'] = KeyError('secret-internal-detail')
+    with caplog.at_level(logging.ERROR, logger='zaqar_swift.transport.errors'):
+        resp = client(service).simulate_get('/v2/queues/q')
+    doc = assert_error(resp, 500)
+    assert 'secret' not in resp.text and 'Traceback' not in resp.text
+    assert doc == http_errors.error_body(KeyError())
+    request_id = resp.headers['x-openstack-request-id']
+    [record] = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert request_id in record.getMessage() and record.exc_info
+    assert http_errors.status_for(KeyError()) == 500
+
+
+def test_falcon_errors_render_as_json():
+    c = client()
+    assert_error(c.simulate_get('/nowhere'), 404)
+    resp = c.simulate_post('/v2/queues')
+    assert_error(resp, 405)
+    assert 'GET' in resp.headers['Allow']
+    assert_error(c.simulate_get('/v2/queues', params={'limit': 'ten'}), 400)
+    assert_error(c.simulate_get('/v2/queues', params={'detailed': 'maybe'}), 400)
+
+
+# -- request id, Swift request count, access log ----------------------------------------
+def test_every_response_has_a_request_id():
+    c = client()
+    ids = {c.simulate_get(p).headers['x-openstack-request-id']
+           for p in ('/', '/v2/ping', '/nowhere', '/v2/queues')}
+    assert len(ids) == 4 and all(i.startswith('req-') for i in ids)
+
+
+def test_swift_request_count_header():
+    resp = client().simulate_get('/v2/queues/q')
+    assert resp.headers['X-Swift-Requests'] == '2'
+    assert client().simulate_get('/v2/ping').headers['X-Swift-Requests'] == '0'
+
+
+def test_no_count_header_when_the_service_cannot_count():
+    class Counterless(StubService):
+        reset_request_count = None
+        swift_request_count = None
+    resp = client(Counterless()).simulate_get('/v2/queues/q')
+    assert resp.status_code == 200 and 'X-Swift-Requests' not in resp.headers
+
+
+def test_access_log_line(caplog):
+    with caplog.at_level(logging.INFO, logger='zaqar_swift.access'):
+        resp = client().simulate_get('/v2/queues/q')
+    [record] = caplog.records
+    line = record.getMessage()
+    assert line.startswith('GET /v2/queues/q 200 ')
+    assert resp.headers['x-openstack-request-id'] in line
+    assert f'project={PROJECT}' in line and 'swift_requests=2' in line
+
+
+def test_json_bodies_are_utf8():
+    service = StubService()
+    service.returns['get_queue'] = {'label': 'ünïcode'}
+    resp = client(service).simulate_get('/v2/queues/q')
+    assert resp.headers['Content-Type'] == JSON
+    assert 'ünïcode'.encode() in resp.content
+    assert json.loads(resp.content.decode('utf-8')) == {'label': 'ünïcode'}
+
+
+def test_keystone_stack_puts_auth_token_inside_the_request_id(monkeypatch):
+    from keystonemiddleware import auth_token
+    seen = {}
+
+    def fake_auth(app, conf):
+        seen.update(app=app, conf=conf)
+        return app
+    monkeypatch.setattr(auth_token, 'AuthProtocol', fake_auth)
+    conf = object()
+    stack = build_wsgi_app(StubService(), LIMITS, 'keystone', conf)
+    assert seen['conf'] == {'oslo_config_config': conf}
+    resp = testing.TestClient(lambda e, s: stack(e, s), headers=HEADERS).simulate_get(
+        '/v2/queues', headers={'X-Identity-Status': 'Confirmed'})
+    assert resp.status_code == 200 and resp.headers['x-openstack-request-id']

@@ -1,0 +1,93 @@
+"""Message resources: the collection (post, list, get many, delete many,
+pop) and one message (get, delete)."""
+from __future__ import annotations
+
+from typing import Any
+
+import falcon
+
+from zaqar_swift import errors
+from zaqar_swift import validation
+from zaqar_swift.service import MessagingService
+from zaqar_swift.transport.wsgi import inputs
+from zaqar_swift.transport.wsgi import render
+
+
+def _listing_query(req: falcon.Request) -> dict[str, Any]:
+    query = {'marker': req.get_param('marker'),
+             'limit': req.get_param_as_int('limit'),
+             'echo': req.get_param_as_bool('echo'),
+             'include_claimed': req.get_param_as_bool('include_claimed'),
+             'include_delayed': req.get_param_as_bool('include_delayed')}
+    return {k: v for k, v in query.items() if v is not None}
+
+
+class Collection:
+    """``/v2/queues/{queue}/messages``."""
+
+    tenant_scoped = True
+
+    def __init__(self, service: MessagingService, limits: validation.Limits) -> None:
+        self._service = service
+        self._limits = limits
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response, queue: str) -> None:
+        document = inputs.json_object(req, self._limits.max_messages_post_size)
+        messages = inputs.member(document, 'messages',
+                                 'No messages were found in the request body.')
+        ids = self._service.post_messages(req.context.project, queue,
+                                          req.context.client_id, messages)
+        resp.location = req.path + '?ids=' + ','.join(ids)
+        render.json(resp, {'resources': [render.message_href(queue, i) for i in ids]}, 201)
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, queue: str) -> None:
+        ids = inputs.id_list(req, 'ids')
+        if ids is None:
+            render.json(resp, self._page(req, queue))
+        else:
+            render.json(resp, {'messages': self._by_ids(req, queue, ids)})
+
+    def _page(self, req: falcon.Request, queue: str) -> dict[str, Any]:
+        query = _listing_query(req)
+        messages, marker = self._service.list_messages(
+            req.context.project, queue, req.context.client_id, **query)
+        return render.message_page(req.path, queue, messages, marker, query)
+
+    def _by_ids(self, req: falcon.Request, queue: str, ids: list[str]) -> list[dict]:
+        messages = self._service.get_messages(req.context.project, queue, ids)
+        if not messages:
+            raise errors.MessageNotFound(
+                f'No messages with IDs: {",".join(ids)} found in the queue {queue}.')
+        return [render.message(m, queue) for m in messages]
+
+    def on_delete(self, req: falcon.Request, resp: falcon.Response, queue: str) -> None:
+        ids, pop = inputs.id_list(req, 'ids'), req.get_param_as_int('pop')
+        validation.message_deletion(ids, pop)
+        if pop is not None:
+            popped = self._service.pop_messages(req.context.project, queue,
+                                                req.context.client_id, pop)
+            render.json(resp, {'messages': [render.popped(m) for m in popped]})
+        else:
+            self._service.delete_messages(req.context.project, queue, ids,
+                                          inputs.id_list(req, 'claim_ids'))
+            resp.status = falcon.HTTP_204
+
+
+class Item:
+    """``/v2/queues/{queue}/messages/{message_id}``."""
+
+    tenant_scoped = True
+
+    def __init__(self, service: MessagingService) -> None:
+        self._service = service
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, queue: str,
+               message_id: str) -> None:
+        message = self._service.get_message(req.context.project, queue, message_id)
+        render.json(resp, render.message(message, queue))
+
+    def on_delete(self, req: falcon.Request, resp: falcon.Response, queue: str,
+                  message_id: str) -> None:
+        self._service.delete_message(req.context.project, queue, message_id,
+                                     req.get_param('claim_id'))
+        resp.status = falcon.HTTP_204

@@ -1,0 +1,109 @@
+"""Zaqar v2 response documents built from what the service returns.
+
+The service speaks in ids; this module adds the ``href`` fields and ``next``
+links and keeps only the fields Zaqar v2 shows (python-zaqarclient builds its
+Message objects with ``Message(**fields)``, so an extra field breaks it).
+"""
+from __future__ import annotations
+
+import json as _json
+from typing import Any
+
+import falcon
+
+JSON_TYPE = 'application/json; charset=UTF-8'
+QUEUES = '/v2/queues'
+
+
+def json(resp: falcon.Response, document: Any, status: int = 200) -> None:
+    """Write ``document`` as the UTF-8 JSON body of ``resp``."""
+    resp.status = status
+    resp.content_type = JSON_TYPE
+    resp.text = _json.dumps(document, ensure_ascii=False)
+
+
+def queue_href(queue: str) -> str:
+    return f'{QUEUES}/{queue}'
+
+
+def message_href(queue: str, message_id: str, claim_id: str | None = None) -> str:
+    href = f'{QUEUES}/{queue}/messages/{message_id}'
+    return href + falcon.to_query_str({'claim_id': claim_id}) if claim_id else href
+
+
+def claim_href(queue: str, claim_id: str) -> str:
+    return f'{QUEUES}/{queue}/claims/{claim_id}'
+
+
+def next_links(path: str, query: dict[str, Any]) -> list[dict[str, str]]:
+    """The ``links`` of a non-empty page: a ``next`` href repeating ``query``."""
+    params = {k: v for k, v in query.items() if v is not None}
+    return [{'rel': 'next', 'href': path + falcon.to_query_str(params)}]
+
+
+# -- messages ------------------------------------------------------------------
+def message(msg: dict[str, Any], queue: str, claim_id: str | None = None) -> dict[str, Any]:
+    """A message as GET, list and claim responses show it; its href carries
+    the claim id while the message is claimed, as in Zaqar."""
+    href = message_href(queue, msg['id'], claim_id or msg.get('claim_id'))
+    return {'id': msg['id'], 'href': href, 'ttl': msg['ttl'], 'age': msg['age'],
+            'body': msg['body']}
+
+
+def popped(msg: dict[str, Any]) -> dict[str, Any]:
+    """A message returned by ``DELETE ?pop=``: storage fields, no href."""
+    return {key: msg[key] for key in ('id', 'ttl', 'age', 'body', 'claim_id', 'claim_count')
+            if key in msg}
+
+
+def message_page(path: str, queue: str, messages: list[dict[str, Any]],
+                 marker: str | None, query: dict[str, Any]) -> dict[str, Any]:
+    """A message listing; an empty page has no links (a 200, not a 204)."""
+    links = next_links(path, dict(query, marker=marker)) if messages else []
+    return {'messages': [message(m, queue) for m in messages], 'links': links}
+
+
+# -- queues --------------------------------------------------------------------
+def _queue(entry: dict[str, Any]) -> dict[str, Any]:
+    shown = {'name': entry['name'], 'href': queue_href(entry['name'])}
+    if 'metadata' in entry:
+        shown['metadata'] = entry['metadata']
+    return shown
+
+
+def queue_page(path: str, queues: list[dict[str, Any]], marker: str | None,
+               count: int | None, query: dict[str, Any]) -> dict[str, Any]:
+    """A queue listing: a non-empty page always links to the next one (which
+    resumes after its last queue), ``count`` only when it was asked for."""
+    links = []
+    if queues:
+        links = next_links(path, dict(query, marker=marker or queues[-1]['name']))
+    document = {'queues': [_queue(q) for q in queues], 'links': links}
+    if count is not None:
+        document['count'] = count
+    return document
+
+
+def stats(document: dict[str, Any], queue: str) -> dict[str, Any]:
+    """Queue stats with ``oldest``/``newest`` pointing at their messages by href."""
+    counts = dict(document['messages'])
+    for key in ('oldest', 'newest'):
+        if key in counts:
+            entry = dict(counts[key])
+            entry['href'] = message_href(queue, entry.pop('id'))
+            counts[key] = entry
+    return {'messages': counts}
+
+
+# -- claims --------------------------------------------------------------------
+def claim(document: dict[str, Any], queue: str) -> dict[str, Any]:
+    """A claim as GET shows it: its href instead of its id."""
+    cid = document['id']
+    return {'age': document['age'], 'ttl': document['ttl'], 'grace': document['grace'],
+            'href': claim_href(queue, cid),
+            'messages': [message(m, queue, cid) for m in document['messages']]}
+
+
+def claimed(messages: list[dict[str, Any]], queue: str, claim_id: str) -> dict[str, Any]:
+    """The body of a 201 claim creation."""
+    return {'messages': [message(m, queue, claim_id) for m in messages]}
