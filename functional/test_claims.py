@@ -1,4 +1,4 @@
-"""Claims over HTTP: create, get, renew, release, deleting claimed messages,
+"""Claims over HTTP: create, get, renew, release, expiry, deleting claimed messages,
 dead letter queues and project isolation.
 
 Contract sources: Zaqar api-ref claims.inc; unit test
@@ -12,6 +12,10 @@ with ``_dead_letter_queue_messages_ttl`` instead of returning it) and the
 storage test ``test_dead_letter_queue``.
 """
 from __future__ import annotations
+
+import time
+
+import pytest
 
 try:
     from functional import helpers as h
@@ -276,3 +280,71 @@ def test_other_project_cannot_see_or_use_claims(api):
     assert [h.message_id(m['href']) for m in claim.json()['messages']] == ids[:2]
     assert owner.listed_ids('shared', echo=True, include_claimed=True) == ids
     assert owner.stats('shared')['claimed'] == 2
+
+
+# -- expiry (an API configured with short minimum TTLs) -------------------------------
+@pytest.fixture(scope='module')
+def fast_api(api_factory):
+    """Claims and messages may live 1 s here, so expiry is testable."""
+    return api_factory(limits={'min_claim_ttl': 1, 'min_claim_grace': 0,
+                               'min_message_ttl': 1})
+
+
+def _claim_gone(t: h.Tenant, queue: str, claim_id: str) -> bool:
+    return t.get(_claim_path(queue, claim_id)).status_code == 404
+
+
+def test_expired_claim_frees_its_messages(fast_api):
+    t = h.Tenant(fast_api.url)
+    ids = t.post_bodies('expiring', 2)
+    claim_id, msgs = t.claim('expiring', ttl=2, grace=0)
+    assert [h.message_id(m['href']) for m in msgs] == ids
+    assert t.claim('expiring') == (None, [])
+    h.wait_until(lambda: _claim_gone(t, 'expiring', claim_id), timeout=15,
+                 what='claim expiry')
+    h.assert_json_error(t.patch(_claim_path('expiring', claim_id), json={'ttl': 60}), 404)
+    assert t.listed_ids('expiring', echo=True) == ids
+    # The expired claim no longer holds the message (Zaqar: 400, not claimed).
+    h.assert_json_error(t.delete(msgs[0]['href']), 400)
+    # Once someone else claims it, the old claim id is refused (403).
+    new_id, again = t.peer().claim('expiring')
+    assert new_id and [h.message_id(m['href']) for m in again] == ids
+    h.assert_json_error(t.delete(msgs[0]['href']), 403)
+    assert t.delete(again[0]['href']).status_code == 204
+
+
+def test_dead_letter_after_claim_expiry(fast_api):
+    t = h.Tenant(fast_api.url)
+    t.create_queue('work', {'_max_claim_count': 1, '_dead_letter_queue': 'dlq',
+                            '_dead_letter_queue_messages_ttl': 600})
+    [mid] = t.post_bodies('work', 1)
+    claim_id, msgs = t.claim('work', ttl=1, grace=0)
+    assert [h.message_id(m['href']) for m in msgs] == [mid]
+    h.wait_until(lambda: _claim_gone(t, 'work', claim_id), timeout=15,
+                 what='claim expiry')
+    assert t.claim('work') == (None, [])
+    moved = t.walk_messages('dlq', echo=True, include_claimed=True)
+    assert [(m['body'], m['ttl']) for m in moved] == [({'n': 0}, 600)]
+
+
+def test_message_expires_after_its_ttl(fast_api):
+    t = h.Tenant(fast_api.url)
+    [short] = t.post_messages('ttl', [{'body': 'short', 'ttl': 2}])
+    [long] = t.post_messages('ttl', [{'body': 'long', 'ttl': 300}])
+    h.wait_until(lambda: t.get(f'/v2/queues/ttl/messages/{short}').status_code == 404,
+                 timeout=15, what='message expiry')
+    assert t.listed_ids('ttl', echo=True, include_claimed=True) == [long]
+    h.wait_until(lambda: t.stats('ttl')['total'] == 1, timeout=15,
+                 what='expired message gone from stats')
+    assert t.claim('ttl')[1][0]['body'] == 'long'
+
+
+def test_claim_keeps_messages_alive_for_ttl_plus_grace(fast_api):
+    t = h.Tenant(fast_api.url)
+    [mid] = t.post_messages('graced', [{'body': 'keep', 'ttl': 2}])
+    claim_id, msgs = t.claim('graced', ttl=6, grace=6)
+    assert [h.message_id(m['href']) for m in msgs] == [mid]
+    time.sleep(4)
+    resp = t.get(f'/v2/queues/graced/messages/{mid}')
+    assert resp.status_code == 200, 'a claimed message expired before its claim'
+    assert t.delete(msgs[0]['href']).status_code == 204
