@@ -5,7 +5,7 @@ from zaqar_swift.storage.swift import views
 
 
 def test_batch_round_trip():
-    info = encoding.BatchInfo('6f1b0c2e-1111-4a4a-9b9b-000000000000', (60, 3600), (0, 30))
+    info = encoding.BatchInfo(encoding.client_key("6f1b0c2e"), (60, 3600), (0, 30))
     assert encoding.decode_batch(encoding.encode_batch(info)) == info
 
 
@@ -30,7 +30,7 @@ def _rows(batch, info, state=None, gen=1, tombstones=()):
     rows = [{'name': naming.batch_object(batch), 'content_type': encoding.encode_batch(info),
              'hash': 'h', 'last_modified': '2026-01-01T00:00:00.000000'}]
     if state is not None:
-        rows.append({'name': naming.gen_object(batch, gen),
+        rows.append({'name': naming.gen_object(batch, gen, 7),
                      'content_type': encoding.encode_state(state), 'hash': 'g',
                      'last_modified': '2026-01-01T00:00:00.000000'})
     rows += [{'name': naming.tombstone_object(batch, i), 'content_type': 'x', 'hash': '',
@@ -59,9 +59,38 @@ def test_fold_keeps_newest_generation_and_skips_orphans():
     orphan = naming.batch_id(5, 1)
     batch = naming.batch_id(6, 1)
     info = encoding.BatchInfo('c', (60,), (0,))
-    rows = [{'name': naming.gen_object(orphan, 1), 'content_type': 'x', 'hash': '',
+    rows = [{'name': naming.gen_object(orphan, 1, 1), 'content_type': 'x', 'hash': '',
              'last_modified': '2026-01-01T00:00:00'}]
     rows += _rows(batch, info, encoding.BatchState((1,)), gen=1)
     rows += _rows(batch, info, encoding.BatchState((2,)), gen=2)[1:]
     (view,) = views.fold(rows)
     assert view.batch == batch and view.gen == 2 and view.state.counts == (2,)
+
+
+def test_merge_gives_contested_messages_to_the_first_writer():
+    carried = encoding.Claim('c' * 24, 500, 60, 0b1)
+    first = encoding.BatchState((1, 1, 1, 0), (0, 0, 0, 0),
+                                (carried, encoding.Claim('a' * 24, 400, 60, 0b0110)))
+    second = encoding.BatchState((1, 0, 1, 1), (0, 0, 0, 0),
+                                 (carried, encoding.Claim('b' * 24, 400, 60, 0b1100)))
+    merged = encoding.merge([first, second])
+    assert merged.claim('c' * 24).mask == 0b1
+    assert merged.claim('a' * 24).mask == 0b0110
+    assert merged.claim('b' * 24).mask == 0b1000
+    assert merged.counts == (1, 1, 1, 1)
+
+
+def test_merge_keeps_latest_expiry_of_a_renewed_claim():
+    old = encoding.BatchState((1,), (0,), (encoding.Claim('a' * 24, 100, 60, 1),))
+    new = encoding.BatchState((1,), (0,), (encoding.Claim('a' * 24, 900, 60, 1),))
+    assert encoding.merge([old, new]).claim('a' * 24).expires == 900
+    assert encoding.merge([new, old]).claim('a' * 24).expires == 900
+
+
+def test_encoded_content_types_use_token_characters_only():
+    import re
+    state = encoding.BatchState((1, 2), (3, 4), (encoding.Claim('a' * 24, 5, 6, 3),))
+    info = encoding.BatchInfo(encoding.client_key('any;thing, at:all'), (60, 70), (0, 5))
+    for value in (encoding.encode_state(state), encoding.encode_batch(info)):
+        for param in value.split(';')[1:]:
+            assert re.match(r'^[a-z]=[A-Za-z0-9._-]*$', param), param

@@ -43,8 +43,8 @@ def test_foreign_ids_are_rejected():
 
 def test_batch_objects_sort_together_and_markers_cover_them():
     batch = naming.batch_id(10 ** 15, 7)
-    names = [naming.batch_object(batch), naming.gen_object(batch, 3),
-             naming.gen_object(batch, 12), naming.tombstone_object(batch, 4)]
+    names = [naming.batch_object(batch), naming.gen_object(batch, 3, 1),
+             naming.gen_object(batch, 12, 0), naming.tombstone_object(batch, 4)]
     assert names == sorted(names)
     prefix = naming.batch_prefix(batch)
     end = naming.batch_end_marker(batch)
@@ -56,7 +56,7 @@ def test_batch_objects_sort_together_and_markers_cover_them():
 def test_parse_object_inverts_builders():
     batch = naming.batch_id(12345, 99)
     assert naming.parse_object(naming.batch_object(batch)) == ('b', batch, None)
-    assert naming.parse_object(naming.gen_object(batch, 300)) == ('g', batch, 300)
+    assert naming.parse_object(naming.gen_object(batch, 300, 5)) == ('g', batch, 300)
     assert naming.parse_object(naming.tombstone_object(batch, 19)) == ('x', batch, 19)
     assert naming.parse_object('c/whatever') is None
 

@@ -81,7 +81,7 @@ swift_opts = [
                     'connection error or a 5xx.'),
     cfg.StrOpt('container_prefix', default='zaqar',
                help='Prefix of every container this service creates.'),
-    cfg.FloatOpt('lease_settle_delay', default=0.05, min=0.0,
+    cfg.FloatOpt('lease_settle_delay', default=0.25, min=0.0,
                  help='Seconds a claimer waits after writing a lease before '
                       'verifying it won (the recipe of doc/design.md).'),
     cfg.FloatOpt('metadata_cache_ttl', default=2.0, min=0.0,

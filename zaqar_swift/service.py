@@ -215,13 +215,13 @@ class MessagingService:
         self._store.delete(project, queue, record, ids, claim_ids or None,
                            check_claims=bool(claim_ids))
 
-    def pop_messages(self, project: str, queue: str,
-                     count: int) -> list[dict[str, Any]]:
+    def pop_messages(self, project: str, queue: str, client_id: str,
+                     count: Any) -> list[dict[str, Any]]:
         """Claim and delete up to ``count`` messages, returning them."""
         count = validation.pop_count(count, self.limits)
         record = self._record(project, queue)
         cid, claimed = self._claim(project, queue, record, self.limits.min_claim_ttl,
-                                   self.limits.min_claim_grace, count)
+                                   self.limits.min_claim_grace, count, client_id)
         if claimed:
             self._store.delete(project, queue, record, [m.id for m in claimed],
                                [cid], check_claims=True)
@@ -236,30 +236,31 @@ class MessagingService:
         ttl/grace/limit are unvalidated user values (None: defaults)."""
         ttl, grace, limit = validation.claim_params(ttl, grace, limit, self.limits)
         record = self._record(project, queue)
-        cid, claimed = self._claim(project, queue, record, ttl, grace, limit)
+        cid, claimed = self._claim(project, queue, record, ttl, grace, limit, client_id)
         now = self._store.now()
         return (cid if claimed else None), [_render(m, now) for m in claimed]
 
     def _claim(self, project: str, queue: str, record: QueueRecord, ttl: int,
-               grace: int, limit: int) -> tuple[str, list[StoredMessage]]:
+               grace: int, limit: int, client_id: str) -> tuple[str, list[StoredMessage]]:
         meta = self._with_defaults(record.metadata)
         dlq = meta.get(RESERVED_DLQ)
         max_claims = (meta.get('_max_claim_count') or 0) if dlq else 0
         cid, claimed, dead = self._store.claim(project, queue, record, ttl, grace,
                                                limit, max_claims)
         if dead:
-            self._dead_letter(project, queue, record, dlq, meta, cid, dead)
+            self._dead_letter(project, queue, record, dlq, meta, cid, dead, client_id)
         return cid, claimed
 
     def _dead_letter(self, project: str, queue: str, record: QueueRecord, dlq: str,
-                     meta: dict[str, Any], cid: str, dead: list[StoredMessage]) -> None:
+                     meta: dict[str, Any], cid: str, dead: list[StoredMessage],
+                     client_id: str) -> None:
         """Move messages claimed too often: post to the DLQ first, then delete,
         so a failure in between duplicates a message but never loses one."""
         ttl = meta.get('_dead_letter_queue_messages_ttl') or self.limits.default_dead_letter_ttl
         target = self._record(project, dlq)
         if not target.exists:
             self._catalog.put(project, dlq, {}, target.cut)
-        self._store.post(project, dlq, target, dead[0].client_id,
+        self._store.post(project, dlq, target, client_id,
                          [(m.body, ttl, 0) for m in dead])
         self._store.delete(project, queue, record, [m.id for m in dead], [cid],
                            check_claims=True)

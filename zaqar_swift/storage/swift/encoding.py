@@ -5,15 +5,19 @@ listings. zaqar-swift stores there everything listing and claiming need to
 decide whether a message is free, claimed, delayed, expired or the caller's
 own, so neither reads an object body to decide.
 
-    application/x-zaqar-batch;c=<client id>;m=<ttl>.<delay>,<ttl>.<delay>,...
+    application/x-zaqar-batch;c=<client key>;m=<ttl>.<delay>_<ttl>.<delay>_...
     application/x-zaqar-state;n=<claim counts>;k=<kept until>;c=<claims>
 
-A claim in a state is ``<claim id>:<expires>:<grace>:<index mask hex>``.
-Times are whole epoch seconds.
+A claim in a state is ``<claim id>-<expires>-<grace>-<mask hex>``;
+lists are joined with ``_`` and numbers with ``.``: Swift keeps only token
+characters of a parameter value in listings (it cuts at ``,`` or ``:``).
+Times are whole epoch seconds. The client key is a hash of the Client-ID, so
+any Client-ID fits.
 """
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 
 BATCH_TYPE = 'application/x-zaqar-batch'
 STATE_TYPE = 'application/x-zaqar-state'
@@ -34,7 +38,7 @@ def _format(kind: str, params: dict[str, str]) -> str:
 
 @dataclasses.dataclass(frozen=True)
 class BatchInfo:
-    """What one POST stored: its client and each message's ttl and delay."""
+    """What one POST stored: its client key and each message's ttl and delay."""
 
     client_id: str
     ttls: tuple[int, ...]
@@ -45,8 +49,13 @@ class BatchInfo:
         return len(self.ttls)
 
 
+def client_key(client_id: str) -> str:
+    """What a batch stores of its poster's Client-ID (for ``echo``)."""
+    return hashlib.sha256(client_id.encode('utf-8')).hexdigest()[:20]
+
+
 def encode_batch(info: BatchInfo) -> str:
-    pairs = ','.join('%d.%d' % td for td in zip(info.ttls, info.delays))
+    pairs = '_'.join('%d.%d' % td for td in zip(info.ttls, info.delays))
     return _format(BATCH_TYPE, {'c': info.client_id, 'm': pairs})
 
 
@@ -55,7 +64,7 @@ def decode_batch(content_type: str) -> BatchInfo | None:
     if kind != BATCH_TYPE or 'm' not in params:
         return None
     try:
-        pairs = [p.split('.') for p in params['m'].split(',')]
+        pairs = [p.split('.') for p in params['m'].split('_')]
         return BatchInfo(params.get('c', ''), tuple(int(t) for t, _ in pairs),
                          tuple(int(d) for _, d in pairs))
     except ValueError:
@@ -105,7 +114,7 @@ class BatchState:
 
 
 def encode_state(state: BatchState) -> str:
-    claims = ','.join('%s:%d:%d:%x' % (c.claim_id, c.expires, c.grace, c.mask)
+    claims = '_'.join('%s-%d-%d-%x' % (c.claim_id, c.expires, c.grace, c.mask)
                       for c in state.claims)
     return _format(STATE_TYPE, {
         'n': '.'.join(map(str, state.counts)),
@@ -119,7 +128,7 @@ def decode_state(content_type: str) -> BatchState | None:
     if kind != STATE_TYPE:
         return None
     try:
-        claims = tuple(_decode_claim(c) for c in params.get('c', '').split(',') if c)
+        claims = tuple(_decode_claim(c) for c in params.get('c', '').split('_') if c)
         return BatchState(_ints(params.get('n', '')), _ints(params.get('k', '')), claims)
     except ValueError:
         return None
@@ -130,5 +139,34 @@ def _ints(value: str) -> tuple[int, ...]:
 
 
 def _decode_claim(value: str) -> Claim:
-    cid, expires, grace, mask = value.split(':')
+    cid, expires, grace, mask = value.split('-')
     return Claim(cid, int(expires), int(grace), int(mask, 16))
+
+
+def merge(states: list[BatchState]) -> BatchState:
+    """The state of a generation written by several racing writers, given in
+    the order Swift stamped their writes. A message held by claims of two
+    writers goes to the earlier writer; a claim present in
+    several objects (carried over from the previous generation) counts once,
+    with its latest expiry. Counts and kept-until times take the maximum.
+    Merging only ever adds holds: a late-arriving object can make a message
+    look claimed, never free."""
+    if len(states) == 1:
+        return states[0]
+    size = max([len(s.counts) for s in states] + [len(s.kept) for s in states])
+    counts = tuple(max(s.count(i) for s in states) for i in range(size))
+    kept = tuple(max(s.kept_until(i) for s in states) for i in range(size))
+    claims: dict[str, Claim] = {}
+    taken = 0
+    for state in states:
+        for claim in state.claims:
+            seen = claims.get(claim.claim_id)
+            if seen is not None:
+                if claim.expires > seen.expires:
+                    claims[claim.claim_id] = dataclasses.replace(
+                        seen, expires=claim.expires, grace=claim.grace)
+                continue
+            mask = claim.mask & ~taken
+            taken |= mask
+            claims[claim.claim_id] = dataclasses.replace(claim, mask=mask)
+    return BatchState(counts, kept, tuple(claims.values()))

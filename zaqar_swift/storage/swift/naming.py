@@ -7,7 +7,8 @@ Swift account, layout "a" of doc/design.md)::
         <queue>                      queue record: metadata JSON, purge cut
     <prefix>.<pkey>.<queue>          message container of one queue
         m/<batch>/b                  one POST: the message bodies
-        m/<batch>/g<gen>             claim state of the batch, generation gen
+        m/<batch>/g<gen>.<writer>    claim state of the batch, generation gen,
+                                     one object per concurrent writer
         m/<batch>/x<idx>             tombstone: message idx was deleted
         c/<claim id>                 claim record
     <prefix>.jobs                    background work (purges)
@@ -104,8 +105,10 @@ def batch_object(batch: str) -> str:
     return f'm/{batch}/b'
 
 
-def gen_object(batch: str, gen: int) -> str:
-    return 'm/%s/g%06x' % (batch, gen)
+def gen_object(batch: str, gen: int, writer: int) -> str:
+    """A state object: writers of one generation never share a name, so no
+    write can overwrite another (Swift would keep only the newest)."""
+    return 'm/%s/g%06x.%08x' % (batch, gen, writer & 0xffffffff)
 
 
 def tombstone_object(batch: str, index: int) -> str:
@@ -134,6 +137,8 @@ def parse_object(name: str) -> tuple[str, str, int | None] | None:
     kind, rest = parts[2][:1], parts[2][1:]
     if kind == 'b' and not rest:
         return 'b', parts[1], None
+    if kind == 'g':
+        rest = rest.partition('.')[0]
     if kind in ('g', 'x') and rest and _HEX.match(rest):
         return kind, parts[1], int(rest, 16)
     return None

@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import logging
 import math
 import random
 import threading
@@ -30,6 +31,7 @@ from zaqar_swift.storage.swift import naming
 from zaqar_swift.storage.swift import views
 from zaqar_swift.storage.swift.queues import Catalog, QueueRecord
 
+LOG = logging.getLogger(__name__)
 PAGE = 1000
 ATTEMPTS = 4
 
@@ -45,7 +47,7 @@ class StoredMessage:
     expires: float
     claim_id: str | None
     claim_count: int
-    client_id: str
+    client_key: str
 
 
 @dataclasses.dataclass(frozen=True)
@@ -171,7 +173,7 @@ class MessageStore:
         """Store one POST as one object; returns the message ids."""
         micros = self._clock.micros(record.cut)
         batch = naming.batch_id(micros, self._clock.nonce(32))
-        info = encoding.BatchInfo(client_id, tuple(m[1] for m in messages),
+        info = encoding.BatchInfo(encoding.client_key(client_id), tuple(m[1] for m in messages),
                                   tuple(m[2] for m in messages))
         body = json.dumps([m[0] for m in messages]).encode('utf-8')
         delete_at = math.ceil(micros / 1e6 + max(info.ttls)) + 2
@@ -197,7 +199,7 @@ class MessageStore:
         picks: list[tuple[views.BatchView, int]] = []
         start = self._start(record, after[0] if after else None)
         for view in self._scan(container, start):
-            if not echo and view.info.client_id == client_id:
+            if not echo and view.info.client_id == encoding.client_key(client_id):
                 continue
             for index in view.indexes():
                 if after and view.batch == after[0] and index <= after[1]:
@@ -301,50 +303,64 @@ class MessageStore:
         already, taken out of circulation for the dead letter queue."""
         container = self.container(project, queue)
         cid = naming.claim_id(self._clock.micros(), self._clock.nonce(40))
-        with self._lock(project, queue):
-            won: dict[str, tuple[views.BatchView, list[int]]] = {}
-            for _ in range(ATTEMPTS):
-                need = limit - sum(len(w[1]) for w in won.values())
-                if need <= 0:
-                    break
-                picks = self._free(container, record, need, exclude=won)
-                if not picks:
-                    break
-                won.update(self._take(container, cid, picks, ttl, grace))
-            if not won:
-                return cid, [], []
-            now = self.now()
-            expires = int(math.ceil(now + ttl))
-            claimed, dead = self._split_dead(container, won, max_claims, now)
-            claimed = [dataclasses.replace(m, claim_id=cid, claim_count=m.claim_count + 1)
-                       for m in claimed]
-            ids = tuple(m.id for m in claimed)
-            if ids:
-                self._write_claim(container, ClaimRecord(cid, ttl, grace, now, ids), expires)
-            return cid, claimed, dead
+        won: dict[str, tuple[views.BatchView, list[int]]] = {}
+        for _ in range(ATTEMPTS):
+            need = limit - sum(len(w[1]) for w in won.values())
+            if need <= 0:
+                break
+            picks, young = self._free_settled(project, queue, record, need, won)
+            if picks:
+                won.update(self._take(project, queue, cid, picks, ttl, grace))
+            elif not young:
+                break
+        if not won:
+            return cid, [], []
+        now = self.now()
+        claimed, dead = self._split_dead(container, won, max_claims, now)
+        claimed = [dataclasses.replace(m, claim_id=cid, claim_count=m.claim_count + 1)
+                   for m in claimed]
+        if claimed:
+            record = ClaimRecord(cid, ttl, grace, now, tuple(m.id for m in claimed))
+            self._write_claim(container, record, int(math.ceil(now + ttl)))
+        return cid, claimed, dead
 
-    def _free(self, container: str, record: QueueRecord, need: int,
-              exclude: dict, waits: int = 3) -> dict[str, tuple[views.BatchView, list[int]]]:
+    def _free_settled(self, project: str, queue: str, record: QueueRecord, need: int,
+                      exclude: dict) -> tuple[dict, bool]:
+        """Free messages in batches whose state has settled; when only
+        unsettled batches have free messages, wait once for them."""
+        for wait in (False, True):
+            if wait:
+                self._sleep(2 * self._settle)
+            picks, young = self._free(self.container(project, queue), record, need,
+                                      exclude)
+            if picks or not young:
+                return picks, young
+        return picks, young
+
+    def _free(self, container: str, record: QueueRecord, need: int, exclude: dict
+              ) -> tuple[dict[str, tuple[views.BatchView, list[int]]], bool]:
+        """(picks, young): free messages of settled batches, and whether a
+        batch with free messages was skipped because its state is too young
+        to build on (a racing write of that generation may still land)."""
         now = self.now()
         picks: dict[str, tuple[views.BatchView, list[int]]] = {}
-        count = 0
+        count, young = 0, False
         for view in self._scan(container, self._start(record)):
             if view.batch in exclude:
                 continue
             free = [i for i in view.indexes() if view.status(i, now) == views.FREE]
-            if (free and waits and view.gen_row
-                    and now - views.listing_time(view.gen_row) < self._settle):
-                self._sleep(self._settle)   # build only on a settled generation
-                return self._free(container, record, need, exclude, waits - 1)
+            if free and now - view.newest_write() < 2 * self._settle:
+                young = True
+                continue
             if free:
                 picks[view.batch] = (view, free[:need - count])
                 count += len(picks[view.batch][1])
             if count >= need:
                 break
-        return picks
+        return picks, young
 
-    def _take(self, container: str, cid: str, picks: dict, ttl: int, grace: int
-              ) -> dict[str, tuple[views.BatchView, list[int]]]:
+    def _take(self, project: str, queue: str, cid: str, picks: dict, ttl: int,
+              grace: int) -> dict[str, tuple[views.BatchView, list[int]]]:
         expires = int(math.ceil(self.now() + ttl))
 
         def change(view: views.BatchView) -> encoding.BatchState:
@@ -353,37 +369,77 @@ class MessageStore:
             return _with_claim(view, encoding.Claim(cid, expires, grace, mask), indexes,
                                self.now())
 
-        won = self._advance(container, [v for v, _ in picks.values()], change,
-                            lambda s, v: s.claim(cid) is not None)
-        return {b: picks[b] for b in won}
+        def verify(state: encoding.BatchState, view: views.BatchView) -> bool:
+            return state.claim(cid) is not None and state.claim(cid).mask != 0
 
-    def _advance(self, container: str, batch_views: list[views.BatchView],
+        def undo(view: views.BatchView) -> encoding.BatchState:
+            return dataclasses.replace(view.state, claims=tuple(
+                c for c in view.state.claims if c.claim_id != cid))
+
+        read = [v for v, _ in picks.values()]
+        won = self._advance(project, queue, lambda: read, change, verify, undo)
+        held = {}
+        for batch, view in won.items():
+            mask = view.state.claim(cid).mask
+            held[batch] = (picks[batch][0], [i for i in picks[batch][1] if mask >> i & 1])
+        return held
+
+    def _advance(self, project: str, queue: str,
+                 read: Callable[[], list[views.BatchView]],
                  change: Callable[[views.BatchView], encoding.BatchState],
-                 verify: Callable[[encoding.BatchState, views.BatchView], bool]) -> set[str]:
-        """Write the next state generation of each batch; return the batches
-        whose newest generation, after settling, carries the change."""
-        written = {}
-        for view in batch_views:
-            state = change(view)
-            name = naming.gen_object(view.batch, view.gen + 1)
-            body = json.dumps({'writer': '%016x' % self._clock.nonce(64)}).encode()
-            expiry = max(view.object_expiry(), _state_expiry(state))
-            try:
-                self._client.put_object(container, name, body, encoding.encode_state(state),
-                                        {'X-Delete-At': str(expiry)}, if_none_match=True)
-            except swift.PreconditionFailed:
-                continue
-            written[view.batch] = (view.gen + 1, hashlib.md5(body).hexdigest())
-        if not written:
-            return set()
+                 verify: Callable[[encoding.BatchState, views.BatchView], bool],
+                 undo: Callable[[views.BatchView], encoding.BatchState] | None = None
+                 ) -> dict[str, views.BatchView]:
+        """Write the next state generation of each batch ``read`` returns and
+        give back, for the batches whose newest state (after settling) carries
+        the change, that newest view. See "Claims" in doc/design.md.
+
+        In one process, reading and writing are serialised per queue, so a
+        second writer always reads the first one's state; the settle wait and
+        the verification are outside the lock."""
+        container = self.container(project, queue)
+        with self._lock(project, queue):
+            started = time.monotonic()
+            before = read()
+            outcome = {v.batch: self._write_state(container, v, change(v), started)
+                       for v in before}
+        written = {b for b, ok in outcome.items() if ok}
+        if not outcome:
+            return {}
         self._sleep(self._settle)
-        after = self._range_views(container, written)
-        won = {b for b, (gen, etag) in written.items() if b in after
-               and after[b].gen == gen and after[b].gen_row['hash'] == etag
-               and verify(after[b].state, after[b])}
-        for batch in won:   # only a verified winner may move X-Delete-At
-            self._keep_body(container, after[batch], batch_views)
+        after = self._range_views(container, outcome)
+        won = {b: after[b] for b in written if b in after and verify(after[b].state, after[b])}
+        for batch, view in won.items():   # only a verified winner moves X-Delete-At
+            self._keep_body(container, view, before)
+        ghosts = [after[b] for b in outcome.keys() - written
+                  if b in after and verify(after[b].state, after[b])]
+        if ghosts and undo is not None:
+            self._exorcise(container, ghosts, undo)
         return won
+
+    def _exorcise(self, container: str, ghosts: list[views.BatchView],
+                  undo: Callable[[views.BatchView], encoding.BatchState]) -> None:
+        """A withdrawn claim that a reader merged before it was withdrawn lives
+        on in a newer generation: write it out again (best effort), so its
+        messages do not wait for the claim to expire."""
+        for view in ghosts:
+            self._write_state(container, view, undo(view), time.monotonic())
+
+    def _write_state(self, container: str, view: views.BatchView,
+                     state: encoding.BatchState, read_started: float) -> bool:
+        """PUT generation gen+1 under a name of our own. A writer whose
+        read-to-write took longer than the settle delay may land after a
+        racing writer verified or a reader built on the generation, so it
+        withdraws its object and does not count on it."""
+        name = naming.gen_object(view.batch, view.gen + 1, self._clock.nonce(32))
+        expiry = max(view.object_expiry(), _state_expiry(state))
+        self._client.put_object(container, name, b'', encoding.encode_state(state),
+                                {'X-Delete-At': str(expiry)})
+        if time.monotonic() - read_started <= self._settle:
+            return True
+        LOG.info('state write %s came later than the settle delay; withdrawn', name)
+        self._client.delete_object(container, name)
+        return False
 
     def _keep_body(self, container: str, view: views.BatchView,
                    before: list[views.BatchView]) -> None:
@@ -469,19 +525,20 @@ class MessageStore:
     def _each_batch(self, project: str, queue: str, claim: ClaimRecord,
                     change: Callable, verify: Callable) -> None:
         """Apply ``change`` to every batch the claim holds, retrying batches
-        whose generation was taken by a concurrent writer."""
+        whose new generation lost to a concurrent writer."""
         from zaqar_swift import errors
         container = self.container(project, queue)
         batches = {naming.split_message_id(m)[0] for m in claim.message_ids}
-        with self._lock(project, queue):
-            for _ in range(ATTEMPTS):
-                found = self._range_views(container, batches)
-                todo = [v for v in found.values() if v.state.claim(claim.claim_id)]
-                if not todo:
-                    return
-                batches -= self._advance(container, todo, change, verify)
-                if not batches:
-                    return
+
+        def read() -> list[views.BatchView]:
+            found = self._range_views(container, batches)
+            return [v for v in found.values() if v.state.claim(claim.claim_id)]
+
+        for _ in range(ATTEMPTS):
+            done = self._advance(project, queue, read, change, verify)
+            batches -= set(done)
+            if not batches or not read():
+                return
         raise errors.Conflict('The claim is being changed concurrently; try again.')
 
     # -- whole queues -------------------------------------------------------------
@@ -551,4 +608,4 @@ def _message(view: views.BatchView, index: int, body: Any, now: float) -> Stored
         ttl=view.info.ttls[index], created=view.created,
         expires=view.expires_at(index),
         claim_id=holder.claim_id if holder else None,
-        claim_count=view.state.count(index), client_id=view.info.client_id)
+        claim_count=view.state.count(index), client_key=view.info.client_id)

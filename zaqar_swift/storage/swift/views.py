@@ -30,7 +30,8 @@ class BatchView:
     batch: str
     info: encoding.BatchInfo | None = None
     gen: int = 0
-    gen_row: dict[str, Any] | None = None
+    gen_rows: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    gen_states: list[encoding.BatchState] = dataclasses.field(default_factory=list)
     state: encoding.BatchState = dataclasses.field(default_factory=encoding.BatchState)
     tombstones: set[int] = dataclasses.field(default_factory=set)
     names: list[str] = dataclasses.field(default_factory=list)
@@ -58,6 +59,10 @@ class BatchView:
     def live(self, now: float) -> list[int]:
         return [i for i in self.indexes() if self.status(i, now) != GONE]
 
+    def newest_write(self) -> float:
+        """Epoch seconds of the newest state write (0 without state)."""
+        return max((listing_time(r) for r in self.gen_rows), default=0.0)
+
     def object_expiry(self) -> int:
         """The X-Delete-At the batch object needs to keep every message."""
         return max(int(self.expires_at(i)) + 2 for i in self.indexes())
@@ -73,12 +78,12 @@ def fold(rows: Iterable[dict[str, Any]]) -> Iterator[BatchView]:
         kind, batch, number = parsed
         if view is None or view.batch != batch:
             if view is not None and view.info is not None:
-                yield view
+                yield _merged(view)
             view = BatchView(batch)
         view.names.append(row['name'])
         _apply(view, kind, number, row)
     if view is not None and view.info is not None:
-        yield view
+        yield _merged(view)
 
 
 def _apply(view: BatchView, kind: str, number: int | None, row: dict[str, Any]) -> None:
@@ -86,7 +91,21 @@ def _apply(view: BatchView, kind: str, number: int | None, row: dict[str, Any]) 
         view.info = encoding.decode_batch(row.get('content_type', ''))
     elif kind == 'x':
         view.tombstones.add(number)
-    elif number > view.gen:
+    elif number >= view.gen:
         state = encoding.decode_state(row.get('content_type', ''))
-        if state is not None:
-            view.gen, view.gen_row, view.state = number, row, state
+        if state is None:
+            return
+        if number > view.gen:
+            view.gen, view.gen_rows, view.gen_states = number, [], []
+        view.gen_rows.append(row)
+        view.gen_states.append(state)
+
+
+def _merged(view: BatchView) -> BatchView:
+    """Racing writers of one generation are merged in the order Swift stamped
+    their PUTs (then by name), so the earliest writer wins a contested message."""
+    if view.gen_states:
+        order = sorted(range(len(view.gen_rows)), key=lambda i: (
+            view.gen_rows[i]['last_modified'], view.gen_rows[i]['name']))
+        view.state = encoding.merge([view.gen_states[i] for i in order])
+    return view
