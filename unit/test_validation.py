@@ -79,7 +79,7 @@ def test_project_id():
 
 def test_message_ids_dedupe_and_bounds():
     assert v.message_ids(['b', 'a', 'b'], LIMITS) == ['b', 'a']
-    for bad in ([], ['x'] + [str(i) for i in range(20)], 'a,b', [1], [''], None):
+    for bad in ([], ['x'] + [str(i) for i in range(20)], ['x'] * 21, 'a,b', [1], [''], None):
         with pytest.raises(errors.InvalidRequest):
             v.message_ids(bad, LIMITS)
     assert v.claim_ids(['c1'], LIMITS) == ['c1']
@@ -220,6 +220,7 @@ def test_message_posts_defaults_from_queue_then_limits():
     [{'body': 1, 'ttl': 59}], [{'body': 1, 'ttl': 1209601}], [{'body': 1, 'ttl': True}],
     [{'body': 1, 'ttl': 60.0}], [{'body': 1, 'ttl': '60'}], [{'body': 1, 'ttl': HUGE}],
     [{'body': 1, 'delay': 901}], [{'body': 1, 'delay': -1}], [{'body': 1, 'delay': False}],
+    [{'body': 1, 'ttl': None}], [{'body': 1, 'delay': None}],
     [{'body': i} for i in range(21)],
 ])
 def test_message_posts_refuse(messages):
@@ -251,3 +252,9 @@ def test_claim_params_defaults_and_bounds():
 def test_claim_params_refuse(args):
     with pytest.raises(errors.InvalidRequest):
         v.claim_params(*args, LIMITS)
+
+
+def test_no_nulls():
+    v.no_nulls({'ttl': 60}, 'ttl', 'grace')
+    with pytest.raises(errors.InvalidRequest, match='grace'):
+        v.no_nulls({'ttl': 60, 'grace': None}, 'ttl', 'grace')

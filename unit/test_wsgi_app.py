@@ -199,3 +199,20 @@ def test_keystone_stack_puts_auth_token_inside_the_request_id(monkeypatch):
     resp = testing.TestClient(lambda e, s: stack(e, s), headers=HEADERS).simulate_get(
         '/v2/queues', headers={'X-Identity-Status': 'Confirmed'})
     assert resp.status_code == 200 and resp.headers['x-openstack-request-id']
+
+
+@pytest.mark.parametrize('path', ['/', '/v2/health', '/v2/queues', '/v2/queues/q/messages'])
+def test_clients_that_refuse_json_get_406(path):
+    service = StubService()
+    resp = client(service).simulate_get(path, headers={'Accept': 'application/xml'})
+    assert_error(resp, 406)
+    assert service.calls == []
+    ok = client(service).simulate_get(path, headers={'Accept': 'application/*'})
+    assert ok.status_code in (200, 300)
+
+
+def test_json_home_is_served_to_json_home_and_json_clients():
+    c = client(headers={})
+    for accept in ('application/json-home', 'application/json', '*/*'):
+        assert c.simulate_get('/v2/', headers={'Accept': accept}).status_code == 200
+    assert_error(c.simulate_get('/v2/', headers={'Accept': 'text/html'}), 406)

@@ -99,3 +99,12 @@ def test_release_claim():
     resp = client(service).simulate_delete(CLAIMS + '/c1')
     assert resp.status_code == 204 and not resp.content
     assert service.last('delete_claim') == (PROJECT, 'q', 'c1')
+
+
+@pytest.mark.parametrize('body', ['{"ttl": null}', '{"ttl": 60, "grace": null}'])
+def test_null_ttl_or_grace_is_refused(body):
+    service = StubService()
+    c = client(service)
+    assert_error(c.simulate_post(CLAIMS, body=body), 400)
+    assert_error(c.simulate_patch(CLAIMS + '/c1', body=body), 400)
+    assert service.calls == []

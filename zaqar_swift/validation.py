@@ -153,16 +153,15 @@ def _client_id_string(value: str, limits: Limits) -> str:
 def _id_list(ids: Any, name: str, maximum: int) -> list[str]:
     if not isinstance(ids, list) or not all(isinstance(i, str) and i for i in ids):
         raise errors.InvalidRequest(f'{name} must be a list of non-empty strings.')
-    unique = list(dict.fromkeys(ids))
-    if not 1 <= len(unique) <= maximum:
+    if not 1 <= len(ids) <= maximum:   # counted as sent, repeats included (Zaqar)
         raise errors.InvalidRequest(
             f'{name} must have at least 1 and at most {maximum} values.')
-    return unique
+    return list(dict.fromkeys(ids))
 
 
 def message_ids(ids: Any, limits: Limits) -> list[str]:
     """The ``ids`` of a GET or DELETE on messages: 1..max_messages_per_page
-    distinct strings (duplicates dropped, order kept)."""
+    strings; duplicates are then dropped, order kept."""
     return _id_list(ids, 'ids', limits.max_messages_per_page)
 
 
@@ -318,10 +317,10 @@ def _message(raw: Any, index: int, limits: Limits, ttl: int, delay: int
         raise errors.InvalidRequest(f'Message {index} must be a JSON object.')
     if 'body' not in raw:
         raise errors.InvalidRequest(f'Message {index}: missing "body" field.')
-    ttl = _optional_int(raw.get('ttl'), f'Message {index}: ttl', ttl,
-                        limits.min_message_ttl, limits.max_message_ttl)
-    delay = _optional_int(raw.get('delay'), f'Message {index}: delay', delay,
-                          0, limits.max_message_delay)
+    ttl = integer(raw.get('ttl', ttl), f'Message {index}: ttl',
+                  limits.min_message_ttl, limits.max_message_ttl)
+    delay = integer(raw.get('delay', delay), f'Message {index}: delay',
+                    0, limits.max_message_delay)
     return raw['body'], ttl, delay
 
 
@@ -336,9 +335,10 @@ def message_posts(messages: Any, limits: Limits, queue_meta: dict[str, Any]
                   ) -> list[tuple[Any, int, int]]:
     """The ``messages`` of a POST: 1..max_messages_per_page objects with a
     ``body`` and optional ``ttl``/``delay`` (defaults from the queue's
-    metadata, then the limits). Returns ``(body, ttl, delay)`` per message.
-    The whole document may not exceed the queue's ``_max_messages_post_size``
-    (PayloadTooLarge). Unknown fields are ignored, as Zaqar does."""
+    metadata, then the limits; an explicit null is refused, as in Zaqar).
+    Returns ``(body, ttl, delay)`` per message. The whole document may not
+    exceed the queue's ``_max_messages_post_size`` (PayloadTooLarge).
+    Unknown fields are ignored, as Zaqar does."""
     if not isinstance(messages, list) or not messages:
         raise errors.InvalidRequest('"messages" must be a non-empty JSON array.')
     if len(messages) > limits.max_messages_per_page:
@@ -354,6 +354,13 @@ def message_posts(messages: Any, limits: Limits, queue_meta: dict[str, Any]
 
 
 # -- claims -----------------------------------------------------------------------
+def no_nulls(document: dict[str, Any], *keys: str) -> None:
+    """A field that is present must not be null (absent means "default")."""
+    for key in keys:
+        if key in document and document[key] is None:
+            raise errors.InvalidRequest(f'The value of the "{key}" field may not be null.')
+
+
 def claim_params(ttl: Any, grace: Any, limit: Any, limits: Limits) -> tuple[int, int, int]:
     """(ttl, grace, limit) of a claim; None means the configured default."""
     return (

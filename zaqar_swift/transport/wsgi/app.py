@@ -46,6 +46,7 @@ def create_app(service: MessagingService, limits: validation.Limits,
     if auth_strategy not in AUTH_STRATEGIES:
         raise ValueError(f'unknown auth strategy {auth_strategy!r}')
     app = falcon.App(middleware=[middleware.SwiftRequests(service),
+                                 middleware.Acceptable(),
                                  inputs.Tenancy(limits, auth_strategy)])
     app.req_options.keep_blank_qs_values = False   # "?ids=" means no ids, as Zaqar
     errors.install(app)

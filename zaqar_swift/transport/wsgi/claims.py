@@ -21,6 +21,7 @@ class Collection:
 
     def on_post(self, req: falcon.Request, resp: falcon.Response, queue: str) -> None:
         options = inputs.json_object(req, self._limits.max_queue_metadata, required=False) or {}
+        validation.no_nulls(options, 'ttl', 'grace')
         claim_id, messages = self._service.create_claim(
             req.context.project, queue, req.context.client_id, options.get('ttl'),
             options.get('grace'), req.get_param_as_int('limit'))
@@ -48,6 +49,7 @@ class Item:
     def on_patch(self, req: falcon.Request, resp: falcon.Response, queue: str,
                  claim_id: str) -> None:
         options = inputs.json_object(req, self._limits.max_queue_metadata)
+        validation.no_nulls(options, 'ttl', 'grace')
         self._service.update_claim(req.context.project, queue, claim_id,
                                    options.get('ttl'), options.get('grace'))
         resp.status = falcon.HTTP_204

@@ -74,6 +74,8 @@ class Versions:
 class Home:
     """``/v2/``: the JSON-home document of the v2 API."""
 
+    serves = ('application/json-home', 'application/json')
+
     def __init__(self) -> None:
         self._document = json.dumps(JSON_HOME, indent=4).encode('utf-8')
 

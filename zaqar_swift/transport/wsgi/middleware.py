@@ -1,5 +1,5 @@
 """Filters around the REST app, one concern each: the Swift request count
-of a request, and the access log."""
+of a request, content negotiation, and the access log."""
 from __future__ import annotations
 
 import logging
@@ -31,6 +31,19 @@ class SwiftRequests:
                          resource: object, req_succeeded: bool) -> None:
         if self._count is not None:
             resp.set_header(SWIFT_REQUESTS, str(self._count()))
+
+
+class Acceptable:
+    """Falcon middleware: 406 when the client accepts none of the media types
+    the resource serves (``serves``; JSON unless it says otherwise)."""
+
+    def process_resource(self, req: falcon.Request, resp: falcon.Response,
+                         resource: object, params: dict[str, Any]) -> None:
+        serves = getattr(resource, 'serves', ('application/json',))
+        if resource is not None and not any(req.client_accepts(t) for t in serves):
+            raise falcon.HTTPNotAcceptable(
+                description='This endpoint serves %s; say so in the Accept header.'
+                            % ' or '.join(serves))
 
 
 class AccessLog:
