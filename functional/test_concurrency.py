@@ -56,9 +56,9 @@ class Consumer(threading.Thread):
             empty = 0
             ids = [h.message_id(m['href']) for m in msgs]
             self.received.extend(ids)
-            self._delete(ids, claim_id)
+            self._delete_claimed(ids, claim_id)
 
-    def _delete(self, ids: list[str], claim_id: str) -> None:
+    def _delete_claimed(self, ids: list[str], claim_id: str) -> None:
         for mid in ids:
             resp = self.tenant.delete(f'/v2/queues/{self.queue}/messages/{mid}',
                                       params={'claim_id': claim_id})
