@@ -16,6 +16,7 @@ Every test shares the one Swift: use a project (X-Project-ID) of your own.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -90,6 +91,17 @@ class ApiServer:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(5)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Swift and the API run in sessions of their own, so they outlive a
+    # killed pytest. `timeout` and CI stop a run with SIGTERM: make it an
+    # interrupt, after which pytest still tears the session fixtures down.
+    signal.signal(signal.SIGTERM, _interrupt)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt('SIGTERM')
 
 
 def _groups(overrides: dict[str, object]) -> dict[str, dict[str, object]]:
