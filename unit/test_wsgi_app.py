@@ -101,7 +101,7 @@ def test_unknown_auth_strategy_is_refused():
     (errors.MessageIsClaimed('claimed'), 403), (errors.ClaimMismatch('other'), 403),
     (errors.NotFound('gone'), 404), (errors.QueueNotFound('q'), 404),
     (errors.MessageNotFound('m'), 404), (errors.ClaimNotFound('c'), 404),
-    (errors.Conflict('race'), 409), (errors.PayloadTooLarge('big'), 413),
+    (errors.Conflict('race'), 409), (errors.PayloadTooLarge('big'), 400),
     (errors.UnsupportedMediaType('type'), 415), (errors.StorageUnavailable('down'), 503),
 ])
 def test_domain_errors_map_through_one_table(exc, status):

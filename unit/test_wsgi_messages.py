@@ -42,17 +42,17 @@ def test_post_bad_documents(body):
     assert service.calls == []
 
 
-def test_post_larger_than_the_limit_is_413():
+def test_post_larger_than_the_limit_is_400():
     service = StubService()
     body = json.dumps({'messages': [{'body': 'x' * LIMITS.max_messages_post_size}]})
-    assert_error(client(service).simulate_post(MESSAGES, body=body), 413)
+    assert_error(client(service).simulate_post(MESSAGES, body=body), 400)
     assert service.calls == []
 
 
 def test_post_queue_limit_is_the_services_to_enforce():
     service = StubService()
     service.raises['post_messages'] = errors.PayloadTooLarge('max size for this queue is 10')
-    assert_error(client(service).simulate_post(MESSAGES, json={'messages': [{'body': 1}]}), 413)
+    assert_error(client(service).simulate_post(MESSAGES, json={'messages': [{'body': 1}]}), 400)
 
 
 # -- listing ---------------------------------------------------------------------------------

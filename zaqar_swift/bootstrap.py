@@ -48,15 +48,14 @@ def build_service(conf: cfg.ConfigOpts,
                       tombstone_life(limits))
     store = MessageStore(client, catalog, group.container_prefix, group.storage_policy,
                          group.lease_settle_delay)
-    service = MessagingService(client, catalog, store, limits)
-    service.purge_worker = PurgeWorker(store, client, conf.worker.interval)
-    return service
+    workers = [PurgeWorker(store, client, conf.worker.interval)]
+    return MessagingService(client, catalog, store, limits, workers)
 
 
 def start_workers(service: MessagingService) -> list[threading.Thread]:
     """Run the background workers in daemon threads of this process."""
     threads = []
-    for worker in (service.purge_worker,):
+    for worker in service.workers:
         thread = threading.Thread(target=worker.run_forever, name=worker.name, daemon=True)
         thread.start()
         threads.append(thread)

@@ -31,8 +31,14 @@ class MissingHeader(InvalidRequest):
     title = 'Missing header'
 
 
+class MessageNotClaimed(InvalidRequest):
+    """A message was deleted with a claim id but is not claimed (any more) (400)."""
+
+    title = 'Message not claimed'
+
+
 class PayloadTooLarge(ZaqarSwiftError):
-    """A request body is larger than the configured limit (413)."""
+    """A request body is larger than the configured limit (400, as Zaqar)."""
 
     title = 'Request body too large'
 

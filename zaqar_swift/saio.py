@@ -138,6 +138,9 @@ class LocalSwift:
         """
         running = [n for n, info in self.status()['processes'].items()
                    if info['running']]
+        if running and self._ports_changed():
+            self.stop()
+            running = []
         if len(running) == len(self.process_names()):
             self._wait_ready(time.monotonic() + timeout)
             self.write_api_conf()
@@ -257,6 +260,12 @@ class LocalSwift:
                 return True
             time.sleep(0.05)
         return False
+
+    def _ports_changed(self) -> bool:
+        """Whether the running processes were started with other ports."""
+        state = saio_config.read_state(self.data_dir)
+        return any(state.get(k) != getattr(self.layout, k)
+                   for k in ('proxy_port', 'base_port', 'memcached'))
 
     def _check_ports_free(self) -> None:
         for port in self.layout.ports():

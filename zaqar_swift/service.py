@@ -41,11 +41,13 @@ class MessagingService:
     """
 
     def __init__(self, client: swift.SwiftClient, catalog: Catalog,
-                 store: MessageStore, limits: validation.Limits) -> None:
+                 store: MessageStore, limits: validation.Limits,
+                 workers: list | None = None) -> None:
         self._client = client
         self._catalog = catalog
         self._store = store
         self.limits = limits
+        self.workers = workers or []   # background workers the host process runs
 
     # -- request accounting ---------------------------------------------------
     def reset_request_count(self) -> None:
@@ -73,11 +75,13 @@ class MessagingService:
     def create_queue(self, project: str, name: str,
                      metadata: dict[str, Any] | None) -> bool:
         """PUT a queue; True when it was created, False when it existed
-        (its metadata is then replaced)."""
+        (Zaqar leaves an existing queue's metadata as it was)."""
         metadata = validation.queue_metadata(metadata or {}, self.limits)
         record = self._record(project, name, fresh=True)
+        if record.exists:
+            return False
         self._catalog.put(project, name, metadata, record.cut)
-        return not record.exists
+        return True
 
     def get_queue(self, project: str, name: str) -> dict[str, Any]:
         """The queue's metadata merged with the reserved defaults (200 even
@@ -86,19 +90,17 @@ class MessagingService:
         return self._with_defaults(record.metadata)
 
     def _with_defaults(self, metadata: dict[str, Any]) -> dict[str, Any]:
-        merged = dict(validation.queue_defaults(self.limits))
-        merged.update(metadata)
-        return merged
+        return validation.with_defaults(metadata, self.limits)
 
     def update_queue(self, project: str, name: str,
                      patch: list[dict[str, Any]]) -> dict[str, Any]:
         """Apply a JSON-patch document (add/replace/remove on ``/metadata/...``)
         and return the new metadata. QueueNotFound when the queue is missing."""
+        validation.queue_patch_ops(patch)        # a bad document is 400 before 404
         record = self._record(project, name, fresh=True)
         if not record.exists:
             raise errors.QueueNotFound('Queue %s does not exist.' % name)
-        metadata = validation.queue_patch(patch, self._with_defaults(record.metadata),
-                                          self.limits)
+        metadata = validation.queue_patch(patch, record.metadata, self.limits)
         self._catalog.put(project, name, metadata, record.cut)
         return self._with_defaults(metadata)
 
@@ -111,9 +113,9 @@ class MessagingService:
     def purge_queue(self, project: str, name: str,
                     resource_types: list[str] | None) -> None:
         """Drop messages (and, later, subscriptions) but keep the queue."""
-        validation.purge_types(resource_types)
+        types = validation.purge_types(resource_types)
         record = self._record(project, name, fresh=True)
-        if record.exists and (not resource_types or 'messages' in resource_types):
+        if record.exists and 'messages' in types:
             self._bury(project, name, record, keep=True)
 
     def _bury(self, project: str, name: str, record: QueueRecord, keep: bool) -> None:
@@ -128,8 +130,8 @@ class MessagingService:
                     limit: int | None = None, detailed: bool = False,
                     name: str | None = None, with_count: bool = False
                     ) -> tuple[list[dict[str, Any]], str | None, int | None]:
-        """(queues, next_marker, count); ``name`` filters by prefix, count is
-        None unless ``with_count``."""
+        """(queues, next_marker, count); ``name`` keeps queues whose name
+        contains it (as Zaqar does), count is None unless ``with_count``."""
         limit = validation.page_limit(limit, self.limits.max_queues_per_page,
                                       self.limits.default_queue_page_size)
         names = self._catalog.list(project, marker or None, limit, name or None)
@@ -256,12 +258,14 @@ class MessagingService:
                      client_id: str) -> None:
         """Move messages claimed too often: post to the DLQ first, then delete,
         so a failure in between duplicates a message but never loses one."""
-        ttl = meta.get('_dead_letter_queue_messages_ttl') or self.limits.default_dead_letter_ttl
+        ttl = meta.get('_dead_letter_queue_messages_ttl')
         target = self._record(project, dlq)
         if not target.exists:
             self._catalog.put(project, dlq, {}, target.cut)
-        self._store.post(project, dlq, target, client_id,
-                         [(m.body, ttl, 0) for m in dead])
+        for key in {m.client_key for m in dead}:   # keep each poster's identity
+            self._store.post(project, dlq, target, None, [
+                (m.body, ttl or m.ttl, 0) for m in dead if m.client_key == key],
+                client_key=key)
         self._store.delete(project, queue, record, [m.id for m in dead], [cid],
                            check_claims=True)
 

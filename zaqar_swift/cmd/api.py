@@ -38,6 +38,7 @@ def build_app(conf: cfg.ConfigOpts) -> Any:
     """The WSGI stack over a service built from ``conf``."""
     from zaqar_swift import bootstrap   # the storage stack: imported only to serve
     service = bootstrap.build_service(conf)
+    bootstrap.start_workers(service)
     limits = validation.Limits.from_conf(conf.limits)
     return wsgi.build_wsgi_app(service, limits, conf.auth_strategy, conf)
 

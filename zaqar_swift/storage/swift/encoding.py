@@ -40,7 +40,7 @@ def _format(kind: str, params: dict[str, str]) -> str:
 class BatchInfo:
     """What one POST stored: its client key and each message's ttl and delay."""
 
-    client_id: str
+    client_key: str
     ttls: tuple[int, ...]
     delays: tuple[int, ...]
 
@@ -56,7 +56,7 @@ def client_key(client_id: str) -> str:
 
 def encode_batch(info: BatchInfo) -> str:
     pairs = '_'.join('%d.%d' % td for td in zip(info.ttls, info.delays))
-    return _format(BATCH_TYPE, {'c': info.client_id, 'm': pairs})
+    return _format(BATCH_TYPE, {'c': info.client_key, 'm': pairs})
 
 
 def decode_batch(content_type: str) -> BatchInfo | None:

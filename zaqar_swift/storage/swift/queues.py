@@ -11,10 +11,11 @@ space in the background and Swift's expirer would in any case.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import threading
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from zaqar_swift.storage.swift import client as swift
 from zaqar_swift.storage.swift import naming
@@ -96,25 +97,22 @@ class Catalog:
         with self._lock:
             self._cache[(project, queue)] = (self._clock(), record)
 
-    def list(self, project: str, marker: str | None, limit: int,
-             prefix: str | None = None) -> list[str]:
-        """Up to ``limit`` live queue names after ``marker``."""
-        names: list[str] = []
-        while len(names) < limit:
-            try:
-                rows = self._client.list_objects(self.container(project), prefix=prefix,
-                                                 marker=marker, limit=max(limit, 100))
-            except swift.Missing:
-                return names
-            names += [r['name'] for r in rows if 'deleted=1' not in r['content_type']]
-            if len(rows) < max(limit, 100):
-                break
-            marker = rows[-1]['name']
-        return names[:limit]
-
-    def count(self, project: str, prefix: str | None = None) -> int:
+    def _live(self, project: str, marker: str | None, contains: str | None,
+              page: int) -> Iterator[str]:
         try:
-            rows = self._client.iter_objects(self.container(project), prefix=prefix)
-            return sum(1 for r in rows if 'deleted=1' not in r['content_type'])
+            for row in self._client.iter_objects(self.container(project), marker=marker,
+                                                 page=page):
+                if 'deleted=1' not in row['content_type'] and (
+                        not contains or contains in row['name']):
+                    yield row['name']
         except swift.Missing:
-            return 0
+            return
+
+    def list(self, project: str, marker: str | None, limit: int,
+             contains: str | None = None) -> list[str]:
+        """Up to ``limit`` live queue names after ``marker`` (containing
+        ``contains`` when given)."""
+        return list(itertools.islice(self._live(project, marker, contains, 1000), limit))
+
+    def count(self, project: str, contains: str | None = None) -> int:
+        return sum(1 for _ in self._live(project, None, contains, 10000))

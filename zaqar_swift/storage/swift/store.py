@@ -168,12 +168,15 @@ class MessageStore:
         return out
 
     # -- messages ---------------------------------------------------------------
-    def post(self, project: str, queue: str, record: QueueRecord, client_id: str,
-             messages: list[tuple[Any, int, int]]) -> list[str]:
-        """Store one POST as one object; returns the message ids."""
+    def post(self, project: str, queue: str, record: QueueRecord, client_id: str | None,
+             messages: list[tuple[Any, int, int]], client_key: str | None = None
+             ) -> list[str]:
+        """Store one POST as one object; returns the message ids. A message
+        moved between queues keeps its poster: pass ``client_key``."""
         micros = self._clock.micros(record.cut)
         batch = naming.batch_id(micros, self._clock.nonce(32))
-        info = encoding.BatchInfo(encoding.client_key(client_id), tuple(m[1] for m in messages),
+        key = client_key or encoding.client_key(client_id)
+        info = encoding.BatchInfo(key, tuple(m[1] for m in messages),
                                   tuple(m[2] for m in messages))
         body = json.dumps([m[0] for m in messages]).encode('utf-8')
         delete_at = math.ceil(micros / 1e6 + max(info.ttls)) + 2
@@ -199,7 +202,7 @@ class MessageStore:
         picks: list[tuple[views.BatchView, int]] = []
         start = self._start(record, after[0] if after else None)
         for view in self._scan(container, start):
-            if not echo and view.info.client_id == encoding.client_key(client_id):
+            if not echo and view.info.client_key == encoding.client_key(client_id):
                 continue
             for index in view.indexes():
                 if after and view.batch == after[0] and index <= after[1]:
@@ -245,7 +248,12 @@ class MessageStore:
                 raise errors.MessageIsClaimed(
                     'Message %s is claimed; delete it with its claim_id.'
                     % naming.message_id(batch, index))
-            if claim_ids and (holder is None or holder.claim_id not in claim_ids):
+            if claim_ids and holder is None:
+                raise errors.MessageNotClaimed(
+                    'A claim was specified, but message %s is not currently '
+                    'claimed (the claim may have expired or been released).'
+                    % naming.message_id(batch, index))
+            if claim_ids and holder.claim_id not in claim_ids:
                 raise errors.ClaimMismatch(
                     'Message %s is not held by the given claim (it may have '
                     'expired).' % naming.message_id(batch, index))
@@ -303,6 +311,7 @@ class MessageStore:
         already, taken out of circulation for the dead letter queue."""
         container = self.container(project, queue)
         cid = naming.claim_id(self._clock.micros(), self._clock.nonce(40))
+        expires = int(math.ceil(self.now() + ttl))   # one expiry: state and record
         won: dict[str, tuple[views.BatchView, list[int]]] = {}
         for _ in range(ATTEMPTS):
             need = limit - sum(len(w[1]) for w in won.values())
@@ -310,7 +319,7 @@ class MessageStore:
                 break
             picks, young = self._free_settled(project, queue, record, need, won)
             if picks:
-                won.update(self._take(project, queue, cid, picks, ttl, grace))
+                won.update(self._take(project, queue, cid, picks, expires, grace))
             elif not young:
                 break
         if not won:
@@ -320,8 +329,8 @@ class MessageStore:
         claimed = [dataclasses.replace(m, claim_id=cid, claim_count=m.claim_count + 1)
                    for m in claimed]
         if claimed:
-            record = ClaimRecord(cid, ttl, grace, now, tuple(m.id for m in claimed))
-            self._write_claim(container, record, int(math.ceil(now + ttl)))
+            record = ClaimRecord(cid, ttl, grace, expires - ttl, tuple(m.id for m in claimed))
+            self._write_claim(container, record, expires)
         return cid, claimed, dead
 
     def _free_settled(self, project: str, queue: str, record: QueueRecord, need: int,
@@ -359,9 +368,8 @@ class MessageStore:
                 break
         return picks, young
 
-    def _take(self, project: str, queue: str, cid: str, picks: dict, ttl: int,
+    def _take(self, project: str, queue: str, cid: str, picks: dict, expires: int,
               grace: int) -> dict[str, tuple[views.BatchView, list[int]]]:
-        expires = int(math.ceil(self.now() + ttl))
 
         def change(view: views.BatchView) -> encoding.BatchState:
             indexes = picks[view.batch][1]
@@ -509,7 +517,7 @@ class MessageStore:
             return mine is None or mine.expires == expires
 
         self._each_batch(project, queue, claim, change, verify)
-        self._write_claim(container, ClaimRecord(claim.claim_id, ttl, grace, now,
+        self._write_claim(container, ClaimRecord(claim.claim_id, ttl, grace, expires - ttl,
                                                  claim.message_ids), expires)
 
     def release(self, project: str, queue: str, claim: ClaimRecord) -> None:
@@ -608,4 +616,4 @@ def _message(view: views.BatchView, index: int, body: Any, now: float) -> Stored
         ttl=view.info.ttls[index], created=view.created,
         expires=view.expires_at(index),
         claim_id=holder.claim_id if holder else None,
-        claim_count=view.state.count(index), client_key=view.info.client_id)
+        claim_count=view.state.count(index), client_key=view.info.client_key)
