@@ -310,6 +310,8 @@ def _updater_conf(layout: Layout) -> str:
     return _default_section(layout, 'updater', None) + """
 [saio-updater]
 interval = 1
+account_interval = 10
+report_budget = 0.25
 objects_per_second = 1000
 concurrency = 8
 """
