@@ -26,7 +26,7 @@ $(STAMP): setup.cfg setup.py pyproject.toml
 run: venv
 	$(BIN)/zaqar-swift-saio start --data-dir $(SAIO_DIR)
 	@trap '$(BIN)/zaqar-swift-saio stop --data-dir $(SAIO_DIR); rm -f $(SAIO_DIR)/api.pid' EXIT; \
-	trap 'exit 130' INT TERM HUP; \
+	trap 'exit 0' INT; trap 'exit 143' TERM HUP; \
 	echo "zaqar-swift API: --config-file $(SAIO_DIR)/zaqar-swift.conf (Ctrl-C stops the API and Swift)"; \
 	bash -c 'echo $$$$ > $(SAIO_DIR)/api.pid; exec $(BIN)/zaqar-swift-api --config-file $(SAIO_DIR)/zaqar-swift.conf'
 
