@@ -66,7 +66,7 @@ class LocalSwift:
     def from_data_dir(cls, data_dir: str, **overrides) -> 'LocalSwift':
         """The instance last started in ``data_dir`` (same ports), if any."""
         state = saio_config.read_state(os.path.abspath(data_dir))
-        kwargs = {k: state[k] for k in ('proxy_port', 'base_port', 'memcached')
+        kwargs = {k: state[k] for k in ('proxy_port', 'base_port')
                   if k in state}
         kwargs.update((k, v) for k, v in overrides.items() if v is not None)
         return cls(data_dir, **kwargs)
@@ -112,8 +112,10 @@ class LocalSwift:
         return os.path.join(self.data_dir, 'zaqar-swift.conf')
 
     def process_names(self) -> tuple[str, ...]:
-        extra = ('memcached',) if self.layout.memcached else ()
-        return extra + SWIFT_PROCESSES
+        # A memcached started earlier counts too, so that stop finds it.
+        memcached = self.layout.memcached or os.path.exists(
+            self.layout.pid_path('memcached'))
+        return (('memcached',) if memcached else ()) + SWIFT_PROCESSES
 
     def log_path(self, name: str) -> str:
         return self.layout.log_path(name)
@@ -262,7 +264,7 @@ class LocalSwift:
         return False
 
     def _ports_changed(self) -> bool:
-        """Whether the running processes were started with other ports."""
+        """Whether the running processes were started otherwise."""
         state = saio_config.read_state(self.data_dir)
         return any(state.get(k) != getattr(self.layout, k)
                    for k in ('proxy_port', 'base_port', 'memcached'))
