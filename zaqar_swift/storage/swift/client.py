@@ -14,7 +14,7 @@ import json
 import logging
 import threading
 import urllib.parse
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, NamedTuple
 
 from swiftclient import client as swiftclient
 from swiftclient import exceptions as swift_exc
@@ -50,16 +50,39 @@ def _conn_factory_session(session: Any, os_options: dict, timeout: float,
     return factory
 
 
+class Target(NamedTuple):
+    """A container in an account: ``account`` None is the service's own
+    account (layout "shared"); otherwise the project's (layout "per_project")."""
+
+    account: str | None
+    container: str
+
+
+def _in_account(func: Callable[..., Any], account: str | None) -> Callable[..., Any]:
+    """``func`` (a swiftclient request function) aimed at ``account`` instead
+    of the account of the authenticated storage URL. Applied on every attempt,
+    so a re-authentication inside swiftclient's retry loop cannot redirect a
+    request to the service's own account."""
+    if account is None:
+        return func
+
+    def call(url: str, token: str, *args: Any, http_conn: Any = None, **kwargs: Any) -> Any:
+        base = url.rstrip('/').rsplit('/', 1)[0]
+        url = '%s/%s' % (base, urllib.parse.quote(account))
+        if http_conn is not None:
+            http_conn = (urllib.parse.urlparse(url), http_conn[1])
+        return func(url, token, *args, http_conn=http_conn, **kwargs)
+    return call
+
+
 class SwiftClient:
     """Swift requests with per-thread connections and request counting."""
 
-    def __init__(self, connection_factory: Callable[[], swiftclient.Connection],
-                 storage_url: str | None = None) -> None:
+    def __init__(self, connection_factory: Callable[[], swiftclient.Connection]) -> None:
         self._factory = connection_factory
         self._local = threading.local()
         self._lock = threading.Lock()
         self.totals: collections.Counter[str] = collections.Counter()
-        self._storage_url = storage_url
 
     @classmethod
     def v1(cls, auth_url: str, user: str, key: str, timeout: float = 30.0,
@@ -91,10 +114,14 @@ class SwiftClient:
         with self._lock:
             self.totals[verb] += 1
 
-    def _call(self, verb: str, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    def _call(self, verb: str, where: Target | str | None, func: Callable[..., Any],
+              *args: Any, **kwargs: Any) -> Any:
+        """Send one request (swiftclient retries it) in ``where``'s account."""
+        account, container = _split(where)
         self._count(verb)
+        args = (container,) + args if container is not None else args
         try:
-            return func(*args, **kwargs)
+            return self._conn._retry(None, _in_account(func, account), *args, **kwargs)
         except swift_exc.ClientException as exc:
             status = exc.http_status
             if status == 404:
@@ -111,7 +138,7 @@ class SwiftClient:
                 'The storage backend cannot be reached; try again later.') from exc
 
     # -- objects --------------------------------------------------------------
-    def put_object(self, container: str, name: str, body: bytes, content_type: str,
+    def put_object(self, where: Target | str, name: str, body: bytes, content_type: str,
                    headers: dict[str, str] | None = None,
                    if_none_match: bool = False) -> str:
         """PUT an object; returns its etag. PreconditionFailed when
@@ -119,80 +146,77 @@ class SwiftClient:
         headers = dict(headers or {})
         if if_none_match:
             headers['If-None-Match'] = '*'
-        return self._call('PUT', self._conn.put_object, container, name, body,
+        return self._call('PUT', where, swiftclient.put_object, name, body,
                           content_type=content_type, headers=headers)
 
-    def get_object(self, container: str, name: str,
+    def get_object(self, where: Target | str, name: str,
                    newest: bool = False) -> tuple[dict[str, str], bytes]:
         headers = {'X-Newest': 'true'} if newest else {}
-        return self._call('GET', self._conn.get_object, container, name, headers=headers)
+        return self._call('GET', where, swiftclient.get_object, name, headers=headers)
 
-    def post_object(self, container: str, name: str, headers: dict[str, str]) -> None:
-        self._call('POST', self._conn.post_object, container, name, headers)
+    def head_object(self, where: Target | str, name: str) -> dict[str, str]:
+        return self._call('HEAD', where, swiftclient.head_object, name)
 
-    def delete_object(self, container: str, name: str) -> bool:
+    def post_object(self, where: Target | str, name: str, headers: dict[str, str]) -> None:
+        self._call('POST', where, swiftclient.post_object, name, headers)
+
+    def delete_object(self, where: Target | str, name: str) -> bool:
         """False when the object was already gone."""
         try:
-            self._call('DELETE', self._conn.delete_object, container, name)
+            self._call('DELETE', where, swiftclient.delete_object, name)
         except Missing:
             return False
         return True
 
-    def list_objects(self, container: str, prefix: str | None = None,
+    def list_objects(self, where: Target | str, prefix: str | None = None,
                      marker: str | None = None, end_marker: str | None = None,
                      limit: int = 10000) -> list[dict[str, Any]]:
         """One page of a container listing (Missing when the container is)."""
-        _, rows = self._call('LIST', self._conn.get_container, container,
-                             prefix=prefix, marker=marker, end_marker=end_marker,
-                             limit=limit)
+        _, rows = self._call('LIST', where, swiftclient.get_container, prefix=prefix,
+                             marker=marker, end_marker=end_marker, limit=limit)
         return rows
 
-    def iter_objects(self, container: str, prefix: str | None = None,
+    def iter_objects(self, where: Target | str, prefix: str | None = None,
                      marker: str | None = None, end_marker: str | None = None,
                      page: int = 10000) -> Iterator[dict[str, Any]]:
         """Every row of a listing, a page at a time."""
         while True:
-            rows = self.list_objects(container, prefix, marker, end_marker, page)
+            rows = self.list_objects(where, prefix, marker, end_marker, page)
             yield from rows
             if len(rows) < page:
                 return
             marker = rows[-1]['name']
 
     # -- containers -----------------------------------------------------------
-    def put_container(self, container: str, policy: str | None = None) -> None:
+    def put_container(self, where: Target | str, policy: str | None = None) -> None:
         headers = {'X-Storage-Policy': policy} if policy else {}
-        self._call('PUT', self._conn.put_container, container, headers=headers)
+        self._call('PUT', where, swiftclient.put_container, headers=headers)
 
-    def delete_container(self, container: str) -> bool:
+    def delete_container(self, where: Target | str) -> bool:
         """False when missing; PreconditionFailed when not empty."""
         try:
-            self._call('DELETE', self._conn.delete_container, container)
+            self._call('DELETE', where, swiftclient.delete_container)
         except Missing:
             return False
         return True
 
-    def list_containers(self, prefix: str, marker: str | None = None,
-                        limit: int = 10000) -> list[dict[str, Any]]:
-        _, rows = self._call('LIST', self._conn.get_account, prefix=prefix,
-                             marker=marker, limit=limit)
-        return rows
-
-    def head_account(self) -> dict[str, str]:
-        return self._call('HEAD', self._conn.head_account)
+    def head_account(self, account: str | None = None) -> dict[str, str]:
+        return self._call('HEAD', Target(account, None), swiftclient.head_account)
 
     # -- bulk delete ----------------------------------------------------------
-    def bulk_delete(self, container: str, names: list[str]) -> int:
+    def bulk_delete(self, where: Target | str, names: list[str]) -> int:
         """Delete many objects of one container in one request (Swift's bulk
         middleware, at most 10,000 names). Returns how many were deleted or
         already absent."""
         if not names:
             return 0
         if len(names) == 1:
-            self.delete_object(container, names[0])
+            self.delete_object(where, names[0])
             return 1
+        account, container = _split(where)
         body = '\n'.join(urllib.parse.quote('/%s/%s' % (container, n))
                          for n in names).encode('utf-8')
-        result = self._call('BULK', self._conn._retry, None, _bulk_delete, body)
+        result = self._call('BULK', Target(account, None), _bulk_delete, body)
         errs = result.get('Errors') or []
         if errs:
             LOG.warning('bulk delete in %s left %d errors: %s', container,
@@ -200,6 +224,12 @@ class SwiftClient:
             raise errors.StorageUnavailable('The storage backend failed to '
                                             'delete some objects; try again.')
         return int(result.get('Number Deleted', 0)) + int(result.get('Number Not Found', 0))
+
+
+def _split(where: Target | str | None) -> tuple[str | None, str | None]:
+    if isinstance(where, Target):
+        return where.account, where.container
+    return None, where
 
 
 def _bulk_delete(url: str, token: str, body: bytes, http_conn: Any = None,
