@@ -62,5 +62,12 @@ def test_parse_object_inverts_builders():
 
 
 def test_jobs_round_trip():
-    name = naming.job_object('zaqar.p.q', 123456)
-    assert naming.parse_job(name) == ('zaqar.p.q', 123456)
+    name = naming.job_object(None, 'zaqar.p.q', 123456)
+    assert naming.parse_job(name) == (None, 'zaqar.p.q', 123456)
+    odd = naming.job_object('AUTH_a/b-', 'zaqar.x', 7)
+    assert naming.parse_job(odd) == ('AUTH_a/b-', 'zaqar.x', 7)
+
+
+def test_accounts_per_layout():
+    assert naming.project_account(None, 'p1') is None
+    assert naming.project_account('AUTH_', 'p1') == 'AUTH_p1'

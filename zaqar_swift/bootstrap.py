@@ -44,10 +44,11 @@ def build_service(conf: cfg.ConfigOpts,
     limits = validation.Limits.from_conf(conf.limits)
     client = client or swift_client(conf)
     group = conf.swift
+    reseller = group.reseller_prefix if group.layout == 'per_project' else None
     catalog = Catalog(client, group.container_prefix, group.metadata_cache_ttl,
-                      tombstone_life(limits))
+                      tombstone_life(limits), reseller_prefix=reseller)
     store = MessageStore(client, catalog, group.container_prefix, group.storage_policy,
-                         group.lease_settle_delay)
+                         group.lease_settle_delay, reseller_prefix=reseller)
     workers = [PurgeWorker(store, client, conf.worker.interval)]
     return MessagingService(client, catalog, store, limits, workers)
 

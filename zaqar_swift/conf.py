@@ -79,6 +79,17 @@ swift_opts = [
     cfg.IntOpt('retries', default=3, min=0,
                help='Retries of an idempotent Swift request after a '
                     'connection error or a 5xx.'),
+    cfg.StrOpt('layout', default='shared', choices=[
+                   ('shared', 'every project\'s containers in the service\'s own '
+                              'account, told apart by container name'),
+                   ('per_project', 'each project\'s containers in its own account '
+                                   '(<reseller_prefix><project id>), so Swift\'s '
+                                   'account quotas and usage apply; the service '
+                                   'user needs the ResellerAdmin role (or '
+                                   'tempauth .reseller_admin)')],
+               help='Where messaging data lives in Swift (doc/design.md).'),
+    cfg.StrOpt('reseller_prefix', default='AUTH_',
+               help='Account prefix of project accounts in layout per_project.'),
     cfg.StrOpt('container_prefix', default='zaqar',
                help='Prefix of every container this service creates.'),
     cfg.FloatOpt('lease_settle_delay', default=0.25, min=0.0,

@@ -55,7 +55,7 @@ class Target(NamedTuple):
     account (layout "shared"); otherwise the project's (layout "per_project")."""
 
     account: str | None
-    container: str
+    container: str | None
 
 
 def _in_account(func: Callable[..., Any], account: str | None) -> Callable[..., Any]:

@@ -17,11 +17,17 @@ Swift account, layout "a" of doc/design.md)::
 ``pkey`` is the project id when it is short and plain, otherwise ``~`` plus
 a hash, so container names stay within Swift's 256 bytes for any 256-byte
 project id and 64-character queue name.
+
+In layout "per_project" the same containers live in the project's own account
+(``<reseller prefix><project id>``, e.g. ``AUTH_<project id>``) instead of
+the service's, so Swift's account quotas and usage apply to messaging data.
+The jobs container always lives in the service's account.
 """
 from __future__ import annotations
 
 import hashlib
 import re
+import urllib.parse
 
 MAX_CONTAINER = 256
 MAX_OBJECT = 1024
@@ -48,6 +54,12 @@ def catalog_container(prefix: str, project: str) -> str:
 
 def queue_container(prefix: str, project: str, queue: str) -> str:
     return _checked(f'{prefix}.{project_key(project)}.{queue}')
+
+
+def project_account(reseller_prefix: str | None, project: str) -> str | None:
+    """The Swift account holding ``project``'s data: None (the service's own
+    account) in layout "shared"."""
+    return None if reseller_prefix is None else reseller_prefix + project
 
 
 def jobs_container(prefix: str) -> str:
@@ -144,10 +156,13 @@ def parse_object(name: str) -> tuple[str, str, int | None] | None:
     return None
 
 
-def job_object(container: str, cut_micros: int) -> str:
-    return '%s/%014x' % (container, cut_micros)
+def job_object(account: str | None, container: str, cut_micros: int) -> str:
+    """``<account>/<container>/<cut>``; ``-`` for the service's account (no
+    reseller-prefixed account is ``-``). The account is %-quoted."""
+    quoted = '-' if account is None else urllib.parse.quote(account, safe='')
+    return '%s/%s/%014x' % (quoted, container, cut_micros)
 
 
-def parse_job(name: str) -> tuple[str, int]:
-    container, _, cut = name.rpartition('/')
-    return container, int(cut, 16)
+def parse_job(name: str) -> tuple[str | None, str, int]:
+    account, container, cut = name.split('/')
+    return (None if account == '-' else urllib.parse.unquote(account)), container, int(cut, 16)

@@ -62,18 +62,14 @@ class PurgeWorker(Worker):
 
     def run_once(self) -> int:
         removed = 0
-        for job, container in self._store.purge_jobs():
-            removed += self._store.purge_below(container, _cut(job))
+        for job, container, cut in self._store.purge_jobs():
+            removed += self._store.purge_below(container, cut)
             self._drop_if_empty(container)
             self._store.finish_job(job)
         return removed
 
-    def _drop_if_empty(self, container: str) -> None:
+    def _drop_if_empty(self, container: swift.Target) -> None:
         try:
             self._client.delete_container(container)
         except swift.PreconditionFailed:
             pass   # still holds newer messages: the queue lives on
-
-
-def _cut(job: str) -> int:
-    return int(job.rpartition('/')[2], 16)

@@ -40,17 +40,20 @@ class Catalog:
     """Queue records of every project, with a short per-process cache."""
 
     def __init__(self, client: swift.SwiftClient, prefix: str, cache_ttl: float,
-                 tombstone_life: int, clock: Callable[[], float] = time.time) -> None:
+                 tombstone_life: int, clock: Callable[[], float] = time.time,
+                 reseller_prefix: str | None = None) -> None:
         self._client = client
         self._prefix = prefix
+        self._reseller = reseller_prefix
         self._cache_ttl = cache_ttl
         self._tombstone_life = tombstone_life
         self._clock = clock
         self._cache: dict[tuple[str, str], tuple[float, QueueRecord]] = {}
         self._lock = threading.Lock()
 
-    def container(self, project: str) -> str:
-        return naming.catalog_container(self._prefix, project)
+    def container(self, project: str) -> swift.Target:
+        return swift.Target(naming.project_account(self._reseller, project),
+                            naming.catalog_container(self._prefix, project))
 
     def get(self, project: str, queue: str, fresh: bool = False) -> QueueRecord:
         key = (project, queue)

@@ -89,9 +89,9 @@ class MessageStore:
     """Messages and claims of every queue of every project."""
 
     def __init__(self, client: swift.SwiftClient, catalog: Catalog, prefix: str,
-                 policy: str | None = None, settle: float = 0.05,
+                 policy: str | None = None, settle: float = 0.25,
                  clock: Clock | None = None, sleep: Callable[[float], None] = time.sleep,
-                 bulk_delete: bool = True) -> None:
+                 bulk_delete: bool = True, reseller_prefix: str | None = None) -> None:
         self._client = client
         self._catalog = catalog
         self._prefix = prefix
@@ -100,11 +100,13 @@ class MessageStore:
         self._clock = clock or Clock()
         self._sleep = sleep
         self._bulk = bulk_delete
+        self._reseller = reseller_prefix
         self._locks = [threading.Lock() for _ in range(64)]
 
     # -- helpers ----------------------------------------------------------------
-    def container(self, project: str, queue: str) -> str:
-        return naming.queue_container(self._prefix, project, queue)
+    def container(self, project: str, queue: str) -> swift.Target:
+        return swift.Target(naming.project_account(self._reseller, project),
+                            naming.queue_container(self._prefix, project, queue))
 
     def now(self) -> float:
         return self._clock.time()
@@ -113,7 +115,7 @@ class MessageStore:
         digest = hashlib.md5(f'{project}/{queue}'.encode('utf-8')).digest()
         return self._locks[digest[0] % len(self._locks)]
 
-    def _scan(self, container: str, marker: str, end_marker: str | None = None,
+    def _scan(self, container: swift.Target, marker: str, end_marker: str | None = None,
               page: int = PAGE) -> Iterator[views.BatchView]:
         try:
             rows = self._client.iter_objects(container, naming.MESSAGES_PREFIX,
@@ -128,14 +130,14 @@ class MessageStore:
             start = max(start, naming.batch_prefix(marker_batch))
         return start
 
-    def _batch_view(self, container: str, batch: str) -> views.BatchView | None:
+    def _batch_view(self, container: swift.Target, batch: str) -> views.BatchView | None:
         try:
             rows = self._client.list_objects(container, naming.batch_prefix(batch))
         except swift.Missing:
             return None
         return next(views.fold(rows), None)
 
-    def _range_views(self, container: str, batches: Iterable[str]
+    def _range_views(self, container: swift.Target, batches: Iterable[str]
                      ) -> dict[str, views.BatchView]:
         batches = sorted(set(batches))
         if not batches:
@@ -148,7 +150,7 @@ class MessageStore:
         wanted = set(batches)
         return {v.batch: v for v in self._scan(container, marker, end) if v.batch in wanted}
 
-    def _bodies(self, container: str, batches: Iterable[str]) -> dict[str, list[Any]]:
+    def _bodies(self, container: swift.Target, batches: Iterable[str]) -> dict[str, list[Any]]:
         bodies = {}
         for batch in sorted(set(batches)):
             try:
@@ -158,7 +160,7 @@ class MessageStore:
             bodies[batch] = json.loads(data)
         return bodies
 
-    def _messages(self, container: str, picks: list[tuple[views.BatchView, int]],
+    def _messages(self, container: swift.Target, picks: list[tuple[views.BatchView, int]],
                   now: float) -> list[StoredMessage]:
         bodies = self._bodies(container, (v.batch for v, _ in picks))
         out = []
@@ -185,7 +187,7 @@ class MessageStore:
                            {'X-Delete-At': str(delete_at)})
         return [naming.message_id(batch, i) for i in range(len(messages))]
 
-    def _put_creating(self, container: str, name: str, body: bytes, content_type: str,
+    def _put_creating(self, container: swift.Target, name: str, body: bytes, content_type: str,
                       headers: dict[str, str]) -> None:
         try:
             self._client.put_object(container, name, body, content_type, headers)
@@ -260,7 +262,7 @@ class MessageStore:
             doomed.setdefault(batch, set()).add(index)
         self._remove(container, {b: found[b] for b in doomed}, doomed, now)
 
-    def _remove(self, container: str, found: dict[str, views.BatchView],
+    def _remove(self, container: swift.Target, found: dict[str, views.BatchView],
                 doomed: dict[str, set[int]], now: float) -> None:
         whole: list[str] = []
         for batch, indexes in doomed.items():
@@ -275,7 +277,7 @@ class MessageStore:
                     {'X-Delete-At': str(view.object_expiry())})
         self._delete_names(container, whole)
 
-    def _delete_names(self, container: str, names: list[str]) -> None:
+    def _delete_names(self, container: swift.Target, names: list[str]) -> None:
         if self._bulk:
             for start in range(0, len(names), 10000):
                 self._client.bulk_delete(container, names[start:start + 10000])
@@ -346,7 +348,7 @@ class MessageStore:
                 return picks, young
         return picks, young
 
-    def _free(self, container: str, record: QueueRecord, need: int, exclude: dict
+    def _free(self, container: swift.Target, record: QueueRecord, need: int, exclude: dict
               ) -> tuple[dict[str, tuple[views.BatchView, list[int]]], bool]:
         """(picks, young): free messages of settled batches, and whether a
         batch with free messages was skipped because its state is too young
@@ -425,7 +427,7 @@ class MessageStore:
             self._exorcise(container, ghosts, undo)
         return won
 
-    def _exorcise(self, container: str, ghosts: list[views.BatchView],
+    def _exorcise(self, container: swift.Target, ghosts: list[views.BatchView],
                   undo: Callable[[views.BatchView], encoding.BatchState]) -> None:
         """A withdrawn claim that a reader merged before it was withdrawn lives
         on in a newer generation: write it out again (best effort), so its
@@ -433,7 +435,7 @@ class MessageStore:
         for view in ghosts:
             self._write_state(container, view, undo(view), time.monotonic())
 
-    def _write_state(self, container: str, view: views.BatchView,
+    def _write_state(self, container: swift.Target, view: views.BatchView,
                      state: encoding.BatchState, read_started: float) -> bool:
         """PUT generation gen+1 under a name of our own. A writer whose
         read-to-write took longer than the settle delay may land after a
@@ -449,7 +451,7 @@ class MessageStore:
         self._client.delete_object(container, name)
         return False
 
-    def _keep_body(self, container: str, view: views.BatchView,
+    def _keep_body(self, container: swift.Target, view: views.BatchView,
                    before: list[views.BatchView]) -> None:
         """Extend the batch object's X-Delete-At when a claim outlives it. The
         new value is a maximum over the verified state, so it never shortens."""
@@ -457,14 +459,14 @@ class MessageStore:
         if view.object_expiry() > old.object_expiry():
             self._extend(container, view.batch, view.object_expiry())
 
-    def _extend(self, container: str, batch: str, expiry: int) -> None:
+    def _extend(self, container: swift.Target, batch: str, expiry: int) -> None:
         try:
             self._client.post_object(container, naming.batch_object(batch),
                                      {'X-Delete-At': str(expiry)})
         except swift.Missing:
             pass
 
-    def _split_dead(self, container: str, won: dict, max_claims: int, now: float
+    def _split_dead(self, container: swift.Target, won: dict, max_claims: int, now: float
                     ) -> tuple[list[StoredMessage], list[StoredMessage]]:
         picks = [(view, i) for view, indexes in won.values() for i in indexes]
         messages = self._messages(container, picks, now)
@@ -474,7 +476,7 @@ class MessageStore:
         dead = [m for m in messages if m.claim_count >= max_claims]
         return claimed, dead
 
-    def _write_claim(self, container: str, claim: ClaimRecord, expires: int) -> None:
+    def _write_claim(self, container: swift.Target, claim: ClaimRecord, expires: int) -> None:
         body = json.dumps({'ttl': claim.ttl, 'grace': claim.grace,
                            'renewed': claim.renewed, 'messages': list(claim.message_ids)})
         self._client.put_object(container, naming.claim_object(claim.claim_id),
@@ -557,23 +559,29 @@ class MessageStore:
     def schedule_purge(self, project: str, queue: str, cut: int) -> None:
         """Record a job for the purge worker (messages below ``cut`` are
         already invisible; the job reclaims their space)."""
-        jobs = naming.jobs_container(self._prefix)
-        name = naming.job_object(self.container(project, queue), cut)
-        self._put_creating(jobs, name, b'', 'application/x-zaqar-job', {})
+        target = self.container(project, queue)
+        name = naming.job_object(target.account, target.container, cut)
+        self._put_creating(self._jobs(), name, b'', 'application/x-zaqar-job', {})
 
-    def purge_jobs(self, limit: int = 100) -> list[tuple[str, str]]:
-        """(job name, container) of pending purge jobs."""
+    def _jobs(self) -> swift.Target:
+        return swift.Target(None, naming.jobs_container(self._prefix))
+
+    def purge_jobs(self, limit: int = 100) -> list[tuple[str, swift.Target, int]]:
+        """(job name, container, cut) of pending purge jobs."""
         try:
-            rows = self._client.list_objects(naming.jobs_container(self._prefix),
-                                             limit=limit)
+            rows = self._client.list_objects(self._jobs(), limit=limit)
         except swift.Missing:
             return []
-        return [(r['name'], naming.parse_job(r['name'])[0]) for r in rows]
+        jobs = []
+        for row in rows:
+            account, container, cut = naming.parse_job(row['name'])
+            jobs.append((row['name'], swift.Target(account, container), cut))
+        return jobs
 
     def finish_job(self, job: str) -> None:
-        self._client.delete_object(naming.jobs_container(self._prefix), job)
+        self._client.delete_object(self._jobs(), job)
 
-    def purge_below(self, container: str, cut: int) -> int:
+    def purge_below(self, container: swift.Target, cut: int) -> int:
         """Delete every message-area object and claim record older than ``cut``
         (a background job). Returns how many objects were removed."""
         removed = 0
