@@ -29,6 +29,8 @@ def parse_config(argv: list[str]) -> cfg.ConfigOpts:
     conf = cfg.ConfigOpts()
     options.register_opts(conf)
     log.register_options(conf)
+    # swiftclient logs every 404 at INFO; our storage layer expects them
+    log.set_defaults(default_log_levels=log.get_default_log_levels() + ['swiftclient=WARN'])
     conf(argv, project=PROJECT)
     log.setup(conf, PROJECT)
     return conf
