@@ -25,6 +25,7 @@ import threading
 import time
 from typing import Any, Callable, Iterable, Iterator
 
+from zaqar_swift import errors
 from zaqar_swift.storage.swift import client as swift
 from zaqar_swift.storage.swift import encoding
 from zaqar_swift.storage.swift import naming
@@ -235,7 +236,6 @@ class MessageStore:
                claim_ids: list[str] | None, check_claims: bool) -> None:
         """Delete messages. With ``check_claims``, a claimed message needs one
         of ``claim_ids`` (else MessageIsClaimed / ClaimMismatch)."""
-        from zaqar_swift import errors
         container = self.container(project, queue)
         wanted = [p for p in map(naming.split_message_id, ids) if p]
         found = self._range_views(container, (b for b, _ in wanted))
@@ -536,7 +536,6 @@ class MessageStore:
                     change: Callable, verify: Callable) -> None:
         """Apply ``change`` to every batch the claim holds, retrying batches
         whose new generation lost to a concurrent writer."""
-        from zaqar_swift import errors
         container = self.container(project, queue)
         batches = {naming.split_message_id(m)[0] for m in claim.message_ids}
 
