@@ -136,8 +136,8 @@ def test_api_conf_holds_working_credentials(swift):
     assert conf['DEFAULT']['bind_host'] == '127.0.0.1'
     assert conf['DEFAULT']['bind_port'] == '8888'
     section = conf['swift']
-    assert section['auth_url'] == swift.auth_url
-    url, token = swiftclient.get_auth(section['auth_url'], section['user'],
+    assert section['v1_auth_url'] == swift.auth_url
+    url, token = swiftclient.get_auth(section['v1_auth_url'], section['user'],
                                       section['key'])
     assert token and url == swift.storage_url
 

@@ -83,7 +83,7 @@ def test_api_conf_with_overrides():
     assert conf['DEFAULT']['bind_port'] == '9999'
     assert conf['DEFAULT']['auth_strategy'] == 'keystone'
     swift = conf['swift']
-    assert (swift['auth_url'], swift['user'], swift['key']) == \
+    assert (swift['v1_auth_url'], swift['user'], swift['key']) == \
         ('http://127.0.0.1:1/auth/v1.0', 'a:u', 'key')
     assert conf['limits']['max_messages_per_page'] == '5'
 

@@ -36,7 +36,7 @@ class FakeServer:
 
 def config(tmp_path, **extra):
     lines = ['[DEFAULT]', 'bind_port = 0'] + [f'{k} = {v}' for k, v in extra.items()]
-    lines += ['[swift]', 'auth_url = http://127.0.0.1:9/auth/v1.0', 'user = t:u', 'key = k']
+    lines += ['[swift]', 'v1_auth_url = http://127.0.0.1:9/auth/v1.0', 'user = t:u', 'key = k']
     path = tmp_path / 'zaqar-swift.conf'
     path.write_text('\n'.join(lines) + '\n')
     return str(path)

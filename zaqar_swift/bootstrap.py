@@ -19,11 +19,11 @@ LOG = logging.getLogger(__name__)
 
 
 def swift_client(conf: cfg.ConfigOpts) -> swift.SwiftClient:
-    """v1 (tempauth) credentials when ``[swift] auth_url`` is set, else a
+    """v1 (tempauth) credentials when ``[swift] v1_auth_url`` is set, else a
     keystoneauth1 session from the same group."""
     group = conf.swift
-    if group.auth_url:
-        return swift.SwiftClient.v1(group.auth_url, group.user, group.key,
+    if group.v1_auth_url:
+        return swift.SwiftClient.v1(group.v1_auth_url, group.user, group.key,
                                     group.request_timeout, group.retries)
     auth = ks_loading.load_auth_from_conf_options(conf, 'swift')
     session = ks_loading.load_session_from_conf_options(conf, 'swift', auth=auth)

@@ -79,10 +79,14 @@ limits_opts = [
 ]
 
 swift_opts = [
-    cfg.StrOpt('auth_url',
+    # Not "auth_url": keystoneauth1's password plugin registers an option of
+    # that name in this group when it loads, and the two would clash.
+    cfg.StrOpt('v1_auth_url',
                help='Swift v1 (tempauth) auth URL, e.g. '
                     'http://127.0.0.1:8080/auth/v1.0. When unset, the '
-                    'keystoneauth1 options of this group are used.'),
+                    'keystoneauth1 options of this group (auth_type, '
+                    'auth_url, username, ...) are used and the object-store '
+                    'endpoint comes from the catalog.'),
     cfg.StrOpt('user', help='v1 auth user, e.g. messaging:zaqar.'),
     cfg.StrOpt('key', secret=True, help='v1 auth key.'),
     cfg.StrOpt('storage_policy',

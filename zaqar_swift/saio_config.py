@@ -339,7 +339,7 @@ def api_conf(auth_url: str, user: str, key: str, bind_port: int = 8888,
     """
     groups: dict[str, dict[str, object]] = {
         'DEFAULT': {'bind_host': '127.0.0.1', 'bind_port': bind_port},
-        'swift': {'auth_url': auth_url, 'user': user, 'key': key},
+        'swift': {'v1_auth_url': auth_url, 'user': user, 'key': key},
     }
     for group, options in (extra or {}).items():
         groups.setdefault(group, {}).update(options)
