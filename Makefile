@@ -52,10 +52,12 @@ bench: venv
 
 genconfig: venv
 	$(BIN)/oslo-config-generator --config-file etc/oslo-config-generator/zaqar-swift.conf
+	$(BIN)/oslopolicy-sample-generator --config-file etc/oslo-policy-generator/zaqar-swift.conf
 
 pep8: venv
 	$(BIN)/flake8 zaqar_swift unit functional bench
 
 clean: stop
-	rm -rf $(VENV) $(SAIO_DIR) build *.egg-info .pytest_cache .tox etc/zaqar-swift.conf.sample
+	rm -rf $(VENV) $(SAIO_DIR) build *.egg-info .pytest_cache .tox etc/zaqar-swift.conf.sample \
+		etc/zaqar-swift.policy.yaml.sample
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

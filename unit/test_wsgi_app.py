@@ -9,7 +9,7 @@ from falcon import testing
 from unit.test_wsgi_stub import CLIENT_ID, HEADERS, LIMITS, PROJECT, StubService, client
 from zaqar_swift import errors
 from zaqar_swift.transport import errors as http_errors
-from zaqar_swift.transport.wsgi import build_wsgi_app, create_app
+from zaqar_swift.transport.wsgi import create_app
 
 JSON = 'application/json; charset=UTF-8'
 
@@ -49,8 +49,8 @@ def test_ping_is_204_without_headers(method):
     assert resp.status_code == 204 and not resp.content
 
 
-def test_health_returns_the_service_document():
-    resp = client(headers={}).simulate_get('/v2/health')
+def test_health_returns_the_service_document_to_admins():
+    resp = client(headers={'X-Roles': 'admin'}).simulate_get('/v2/health')
     assert resp.status_code == 200 and resp.json == {'storage_reachable': True}
     assert resp.headers['Content-Type'] == JSON
 
@@ -71,14 +71,17 @@ def test_tenant_routes_need_project_and_client_id(headers, path):
     assert service.calls == []
 
 
-def test_keystone_mode_needs_a_confirmed_identity():
-    # keystonemiddleware itself is not under test: the app behind it is.
+def test_keystone_mode_needs_a_confirmed_identity_with_a_project():
+    # The app behind auth_token (unit/test_wsgi_auth.py tests it in front).
     service = StubService()
     c = testing.TestClient(create_app(service, LIMITS, 'keystone'), headers=HEADERS)
-    assert_error(c.simulate_get('/v2/queues', headers={'X-Project-ID': ''}), 401)
+    assert_error(c.simulate_get('/v2/queues'), 401)
     assert_error(c.simulate_get('/v2/queues', headers={'X-Identity-Status': 'Invalid'}), 401)
-    assert c.simulate_get('/v2/queues', headers={'X-Identity-Status': 'Confirmed'}).status_code \
-        == 200
+    confirmed = {'X-Identity-Status': 'Confirmed'}
+    assert_error(c.simulate_get('/v2/queues', headers=dict(confirmed, **{'X-Project-ID': ''})),
+                 403)
+    assert service.calls == []
+    assert c.simulate_get('/v2/queues', headers=confirmed).status_code == 200
     assert service.last('list_queues')[0] == PROJECT
 
 
@@ -103,6 +106,7 @@ def test_unknown_auth_strategy_is_refused():
     (errors.MessageNotFound('m'), 404), (errors.ClaimNotFound('c'), 404),
     (errors.Conflict('race'), 409), (errors.PayloadTooLarge('big'), 400),
     (errors.UnsupportedMediaType('type'), 415), (errors.StorageUnavailable('down'), 503),
+    (errors.PolicyDenied('rule'), 403), (errors.IdentityUnavailable('keystone'), 503),
 ])
 def test_domain_errors_map_through_one_table(exc, status):
     assert http_errors.status_for(exc) == status
@@ -185,29 +189,14 @@ def test_json_bodies_are_utf8():
     assert json.loads(resp.content.decode('utf-8')) == {'label': 'ünïcode'}
 
 
-def test_keystone_stack_puts_auth_token_inside_the_request_id(monkeypatch):
-    from keystonemiddleware import auth_token
-    seen = {}
-
-    def fake_auth(app, conf):
-        seen.update(app=app, conf=conf)
-        return app
-    monkeypatch.setattr(auth_token, 'AuthProtocol', fake_auth)
-    conf = object()
-    stack = build_wsgi_app(StubService(), LIMITS, 'keystone', conf)
-    assert seen['conf'] == {'oslo_config_config': conf}
-    resp = testing.TestClient(lambda e, s: stack(e, s), headers=HEADERS).simulate_get(
-        '/v2/queues', headers={'X-Identity-Status': 'Confirmed'})
-    assert resp.status_code == 200 and resp.headers['x-openstack-request-id']
-
-
 @pytest.mark.parametrize('path', ['/', '/v2/health', '/v2/queues', '/v2/queues/q/messages'])
 def test_clients_that_refuse_json_get_406(path):
     service = StubService()
     resp = client(service).simulate_get(path, headers={'Accept': 'application/xml'})
     assert_error(resp, 406)
     assert service.calls == []
-    ok = client(service).simulate_get(path, headers={'Accept': 'application/*'})
+    ok = client(service).simulate_get(path, headers={'Accept': 'application/*',
+                                                     'X-Roles': 'admin'})
     assert ok.status_code in (200, 300)
 
 

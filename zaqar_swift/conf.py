@@ -19,8 +19,9 @@ api_opts = [
                help='Worker threads of the WSGI server; each keeps its own '
                     'Swift connection.'),
     cfg.StrOpt('auth_strategy', default='noauth', choices=['noauth', 'keystone'],
-               help='noauth trusts the X-Project-ID header (development only); '
-                    'keystone validates tokens with keystonemiddleware.'),
+               help='noauth trusts the X-Project-ID and X-Roles headers '
+                    '(development only); keystone validates tokens with '
+                    'keystonemiddleware, configured in [keystone_authtoken].'),
 ]
 
 limits_opts = [
@@ -156,3 +157,12 @@ def list_opts() -> list:
         ('swift', list(swift_all)),
         ('worker', worker_opts),
     ]
+
+
+def defaults() -> cfg.ConfigOpts:
+    """The service's options at their defaults: no command line, no config
+    file (tests, and an app built without a deployment's configuration)."""
+    conf = cfg.ConfigOpts()
+    register_opts(conf)
+    conf([], default_config_files=[], default_config_dirs=[])
+    return conf

@@ -91,6 +91,12 @@ class ClaimMismatch(Forbidden):
     title = 'Claim mismatch'
 
 
+class PolicyDenied(Forbidden):
+    """The policy rule of the operation does not allow the caller (403)."""
+
+    title = 'Forbidden by policy'
+
+
 class Conflict(ZaqarSwiftError):
     """The resource changed under the request (409)."""
 
@@ -107,3 +113,10 @@ class StorageUnavailable(ZaqarSwiftError):
     """Swift cannot be reached or failed; the request may be retried (503)."""
 
     title = 'Service temporarily unavailable'
+
+
+class IdentityUnavailable(ZaqarSwiftError):
+    """Keystone cannot be reached to validate a token; the request may be
+    retried (503)."""
+
+    title = 'Identity service unavailable'

@@ -3,10 +3,12 @@
 ``status_for`` and ``error_body`` are plain functions so the websocket
 transport renders the same status and body as REST; ``install`` wires them
 into a Falcon app, together with a JSON rendering of Falcon's own errors
-(unknown route, 405, bad query parameter) and a 500 for anything unexpected.
+(unknown route, 405, bad query parameter) and a 500 for anything unexpected;
+``wsgi_error`` renders the same response for filters outside Falcon.
 """
 from __future__ import annotations
 
+import http
 import json
 import logging
 from typing import Any
@@ -23,7 +25,7 @@ RETRY_AFTER = '30'
 STATUS: dict[type[errors.ZaqarSwiftError], int] = {
     errors.InvalidRequest: 400,        # and MissingHeader
     errors.Unauthorized: 401,
-    errors.Forbidden: 403,             # and MessageIsClaimed, ClaimMismatch
+    errors.Forbidden: 403,             # and MessageIsClaimed, ClaimMismatch, PolicyDenied
     errors.NotFound: 404,              # and Queue/Message/ClaimNotFound
     errors.Conflict: 409,
     # Zaqar answers 400 to an oversized body, and python-zaqarclient raises
@@ -31,6 +33,7 @@ STATUS: dict[type[errors.ZaqarSwiftError], int] = {
     errors.PayloadTooLarge: 400,
     errors.UnsupportedMediaType: 415,
     errors.StorageUnavailable: 503,
+    errors.IdentityUnavailable: 503,
 }
 
 UNEXPECTED = {'title': 'Internal server error',
@@ -53,6 +56,18 @@ def error_body(exc: BaseException) -> dict[str, str]:
     return dict(UNEXPECTED)
 
 
+def _extra_headers(status: int) -> list[tuple[str, str]]:
+    return [('Retry-After', RETRY_AFTER)] if status == 503 else []
+
+
+def wsgi_error(exc: BaseException) -> tuple[str, list[tuple[str, str]], bytes]:
+    """``(status line, headers, body)`` of ``exc`` as the app would render it."""
+    status = status_for(exc)
+    body = json.dumps(error_body(exc), ensure_ascii=False).encode('utf-8')
+    headers = [('Content-Type', JSON_TYPE)] + _extra_headers(status)
+    return f'{status} {http.HTTPStatus(status).phrase}', headers, body
+
+
 def _write(resp: falcon.Response, status: int, body: dict[str, Any]) -> None:
     resp.status = status
     resp.content_type = JSON_TYPE
@@ -68,8 +83,8 @@ def _domain_error(req: falcon.Request, resp: falcon.Response,
     status = status_for(exc)
     LOG.debug('%s %s: %s %s', req.method, req.path, status, exc.description)
     _write(resp, status, error_body(exc))
-    if status == 503:
-        resp.set_header('Retry-After', RETRY_AFTER)
+    for name, value in _extra_headers(status):
+        resp.set_header(name, value)
 
 
 def _unexpected_error(req: falcon.Request, resp: falcon.Response,

@@ -1,14 +1,19 @@
 """The REST app: Zaqar v2 routes over a ``MessagingService``."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Callable
 
 import falcon
+from oslo_config import cfg
 from oslo_middleware import request_id
+from oslo_policy import policy
 
+from zaqar_swift import conf as options
+from zaqar_swift import policies
 from zaqar_swift import validation
 from zaqar_swift.service import MessagingService
 from zaqar_swift.transport import errors
+from zaqar_swift.transport.wsgi import auth
 from zaqar_swift.transport.wsgi import claims
 from zaqar_swift.transport.wsgi import home
 from zaqar_swift.transport.wsgi import inputs
@@ -39,15 +44,22 @@ def _routes(service: MessagingService, limits: validation.Limits) -> dict[str, o
 
 
 def create_app(service: MessagingService, limits: validation.Limits,
-               auth_strategy: str = 'noauth') -> falcon.App:
-    """The Falcon app. With ``noauth`` the X-Project-ID header is trusted;
-    with ``keystone`` it must have been set by keystonemiddleware (see
-    ``build_wsgi_app``)."""
+               auth_strategy: str = 'noauth',
+               enforcer: policy.Enforcer | None = None) -> falcon.App:
+    """The Falcon app. Its context comes from the identity headers: under
+    ``keystone`` auth_token (see ``build_wsgi_app``) has set them from a
+    validated token; under ``noauth`` they are the client's claim. Every
+    operation is checked against ``enforcer`` (the defaults in code when
+    None)."""
     if auth_strategy not in AUTH_STRATEGIES:
         raise ValueError(f'unknown auth strategy {auth_strategy!r}')
+    if enforcer is None:
+        enforcer = policies.build_enforcer(options.defaults())
     app = falcon.App(middleware=[middleware.SwiftRequests(service),
+                                 inputs.Credentials(auth_strategy),
                                  middleware.Acceptable(),
-                                 inputs.Tenancy(limits, auth_strategy)])
+                                 inputs.Tenancy(limits, auth_strategy),
+                                 middleware.Authorize(enforcer)])
     app.req_options.keep_blank_qs_values = False   # "?ids=" means no ids, as Zaqar
     errors.install(app)
     for path, resource in _routes(service, limits).items():
@@ -56,12 +68,12 @@ def create_app(service: MessagingService, limits: validation.Limits,
 
 
 def build_wsgi_app(service: MessagingService, limits: validation.Limits,
-                   auth_strategy: str = 'noauth', conf: Any = None) -> Callable:
-    """The whole WSGI stack: request id, access log, keystone (when asked)
-    and the app. ``conf`` is the oslo.config object keystonemiddleware reads
-    its ``[keystone_authtoken]`` section from."""
-    app: Callable = create_app(service, limits, auth_strategy)
-    if auth_strategy == 'keystone':
-        from keystonemiddleware import auth_token
-        app = auth_token.AuthProtocol(app, {'oslo_config_config': conf})
-    return request_id.RequestId(middleware.AccessLog(app))
+                   auth_strategy: str = 'noauth', conf: cfg.ConfigOpts | None = None
+                   ) -> Callable:
+    """The whole WSGI stack: request id, access log, the open paths, keystone
+    auth_token (when asked) and the app. ``conf`` is what auth_token
+    (``[keystone_authtoken]``), the policy enforcer (``[oslo_policy]``) and
+    the health check (``[healthcheck]``) read; None means every default."""
+    conf = conf if conf is not None else options.defaults()
+    app = create_app(service, limits, auth_strategy, policies.build_enforcer(conf))
+    return request_id.RequestId(middleware.AccessLog(auth.protect(app, auth_strategy, conf)))

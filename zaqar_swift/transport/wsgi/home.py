@@ -65,14 +65,20 @@ JSON_HOME = {'resources': {
 
 
 class Versions:
-    """``/``: the API versions this service speaks (300, as Zaqar)."""
+    """``/``: the API versions this service speaks (300, as Zaqar). Served
+    without authentication (see ``auth.OPEN_PATHS``); no policy rule."""
+
+    discovery = True
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         render.json(resp, {'versions': [V2]}, 300)
 
 
 class Home:
-    """``/v2/``: the JSON-home document of the v2 API."""
+    """``/v2/``: the JSON-home document of the v2 API (authenticated callers;
+    no policy rule)."""
+
+    discovery = True
 
     serves = ('application/json-home', 'application/json')
 

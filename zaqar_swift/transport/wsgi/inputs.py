@@ -12,9 +12,11 @@ import math
 from typing import Any
 
 import falcon
+from oslo_context import context
 
 from zaqar_swift import errors
 from zaqar_swift import validation
+from zaqar_swift.transport.wsgi import auth
 
 JSON_PATCH_TYPE = 'application/openstack-messaging-v2.0-json-patch'
 
@@ -114,20 +116,35 @@ def require_media_type(req: falcon.Request, media_type: str) -> None:
         raise errors.UnsupportedMediaType(f'Accepted media type for PATCH: {media_type}.')
 
 
-def project(req: falcon.Request, auth_strategy: str) -> str:
-    """The caller's project: the X-Project-ID header. Behind keystone the
-    auth middleware sets it from a validated token (and strips any the client
-    sent), so its absence there means the caller is not authenticated."""
-    value = req.get_header('X-Project-ID')
-    if auth_strategy != 'noauth' and (
-            not value or req.get_header('X-Identity-Status', default='Confirmed') != 'Confirmed'):
-        raise errors.Unauthorized('Authentication required.')
-    return validation.project_id(value)
+def project(ctx: context.RequestContext, auth_strategy: str) -> str:
+    """The project a request acts for: the context's. Behind keystone that
+    is the validated token's (auth_token replaces any X-Project-ID a client
+    sends); under noauth it is the X-Project-ID header."""
+    if auth_strategy == 'keystone' and not ctx.project_id:
+        raise errors.Forbidden('This API needs a token scoped to a project.')
+    return validation.project_id(ctx.project_id)
+
+
+class Credentials:
+    """Falcon middleware: the request's oslo.context (``req.context.auth``)
+    from the identity headers: project, user, roles (X-Roles). Behind
+    keystone it refuses (401) an unconfirmed identity outside the open paths,
+    which auth_token lets through only with ``delay_auth_decision``."""
+
+    def __init__(self, auth_strategy: str) -> None:
+        self._keystone = auth_strategy == 'keystone'
+
+    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        req.context.auth = context.RequestContext.from_environ(
+            req.env, request_id=req.env.get('openstack.request_id'))
+        if (self._keystone and req.path not in auth.OPEN_PATHS
+                and req.get_header('X-Identity-Status') != 'Confirmed'):
+            raise errors.Unauthorized(auth.TOKEN_REQUIRED)
 
 
 class Tenancy:
     """Falcon middleware: for resources marked ``tenant_scoped``, check the
-    Client-ID and project headers and put them on ``req.context``."""
+    project and Client-ID and put them on ``req.context``."""
 
     def __init__(self, limits: validation.Limits, auth_strategy: str) -> None:
         self._limits = limits
@@ -137,6 +154,6 @@ class Tenancy:
                          resource: object, params: dict[str, Any]) -> None:
         if not getattr(resource, 'tenant_scoped', False):
             return
-        req.context.project = project(req, self._auth_strategy)
+        req.context.project = project(req.context.auth, self._auth_strategy)
         req.context.client_id = validation.client_id(req.get_header('Client-ID'),
                                                      self._limits)

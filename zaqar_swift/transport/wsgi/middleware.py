@@ -1,5 +1,5 @@
 """Filters around the REST app, one concern each: the Swift request count
-of a request, content negotiation, and the access log."""
+of a request, content negotiation, policy enforcement, and the access log."""
 from __future__ import annotations
 
 import logging
@@ -8,6 +8,10 @@ from typing import Any, Callable, Iterable
 
 import falcon
 from oslo_context import context
+from oslo_policy import policy
+
+from zaqar_swift import errors
+from zaqar_swift import policies
 
 LOG = logging.getLogger('zaqar_swift.access')
 
@@ -44,6 +48,28 @@ class Acceptable:
             raise falcon.HTTPNotAcceptable(
                 description='This endpoint serves %s; say so in the Accept header.'
                             % ' or '.join(serves))
+
+
+class Authorize:
+    """Falcon middleware: the one place policy is enforced. Each responder's
+    rule is found by route template and method (``policies.operations()``)
+    and checked against ``req.context.auth``. Discovery documents (resources
+    marked ``discovery``) have no rule; any other responder without one is a
+    bug, and fails (500) rather than being open."""
+
+    def __init__(self, enforcer: policy.Enforcer) -> None:
+        self._enforcer = enforcer
+        self._rules = policies.operations()
+
+    def process_resource(self, req: falcon.Request, resp: falcon.Response,
+                         resource: object, params: dict[str, Any]) -> None:
+        if (resource is None or getattr(resource, 'discovery', False)
+                or not hasattr(resource, 'on_' + req.method.lower())):
+            return   # 404, discovery, or 405 from Falcon
+        rule = self._rules[(req.uri_template, req.method)]
+        ctx = req.context.auth
+        if not self._enforcer.authorize(rule, {'project_id': ctx.project_id}, ctx):
+            raise errors.PolicyDenied(f'Policy does not allow {rule}.')
 
 
 class AccessLog:

@@ -1,0 +1,104 @@
+"""Who may do what: the API's authorization rules, defined in code (oslo.policy).
+
+Every operation of the API has one documented rule whose ``operations``
+name the route template and method it guards; the REST transport enforces
+exactly those (``operations()``), so the sample file documents what runs.
+Operators override rules in the policy file (``[oslo_policy] policy_file``,
+``policy.yaml`` next to the config file by default); the commented defaults
+come from ``oslopolicy-sample-generator --namespace zaqar_swift``.
+
+Defaults follow Zaqar: queue, message and claim operations are open to
+anyone acting for a project (``project_user``; the project is always the
+caller's own, taken from its token), ping is open to any authenticated
+caller, and the storage health report is for admins.
+"""
+from __future__ import annotations
+
+from oslo_config import cfg
+from oslo_policy import policy
+
+ADMIN = 'context_is_admin'
+PROJECT_USER = 'project_user'
+
+_Q = '/v2/queues/{queue}'
+
+BASE_RULES = [
+    policy.RuleDefault(
+        ADMIN, 'role:admin',
+        description='An administrator of the messaging service.'),
+    policy.RuleDefault(
+        PROJECT_USER, 'project_id:%(project_id)s',
+        description='A caller acting for the project whose queues it addresses. '
+                    'The project always comes from the caller (its token behind '
+                    'keystone), so this admits every project-scoped caller, as '
+                    'Zaqar does; override it, e.g. with "role:member and '
+                    'project_id:%(project_id)s", to require a role everywhere.'),
+]
+
+
+def _rule(name: str, check: str, description: str,
+          *operations: tuple[str, str]) -> policy.DocumentedRuleDefault:
+    return policy.DocumentedRuleDefault(
+        name=name, check_str=check, description=description,
+        operations=[{'method': method, 'path': path} for method, path in operations])
+
+
+def _user(name: str, description: str, *operations: tuple[str, str]
+          ) -> policy.DocumentedRuleDefault:
+    return _rule(name, 'rule:' + PROJECT_USER, description, *operations)
+
+
+OPERATION_RULES = [
+    _rule('ping:get', '', 'Check that the API answers.',
+          ('GET', '/v2/ping'), ('HEAD', '/v2/ping')),
+    _rule('health:get', 'rule:' + ADMIN, 'Report the health of the storage.',
+          ('GET', '/v2/health')),
+    _user('queues:get_all', 'List the queues of the project.', ('GET', '/v2/queues')),
+    _user('queues:create', 'Create a queue.', ('PUT', _Q)),
+    _user('queues:get', 'Read the metadata of a queue.', ('GET', _Q)),
+    _user('queues:update', 'Update the metadata of a queue.', ('PATCH', _Q)),
+    _user('queues:delete', 'Delete a queue.', ('DELETE', _Q)),
+    _user('queues:stats', 'Read the message counts of a queue.', ('GET', _Q + '/stats')),
+    _user('queues:purge', 'Delete the messages of a queue.', ('POST', _Q + '/purge')),
+    _user('messages:create', 'Post messages.', ('POST', _Q + '/messages')),
+    _user('messages:get_all', 'List messages, or get several by id.',
+          ('GET', _Q + '/messages')),
+    _user('messages:delete_all', 'Delete several messages by id, or pop messages.',
+          ('DELETE', _Q + '/messages')),
+    _user('messages:get', 'Get one message.', ('GET', _Q + '/messages/{message_id}')),
+    _user('messages:delete', 'Delete one message.',
+          ('DELETE', _Q + '/messages/{message_id}')),
+    _user('claims:create', 'Claim messages.', ('POST', _Q + '/claims')),
+    _user('claims:get', 'Read a claim.', ('GET', _Q + '/claims/{claim_id}')),
+    _user('claims:update', 'Renew a claim.', ('PATCH', _Q + '/claims/{claim_id}')),
+    _user('claims:delete', 'Release a claim.', ('DELETE', _Q + '/claims/{claim_id}')),
+]
+
+
+def list_rules() -> list[policy.RuleDefault]:
+    """Every rule with its default (entry point ``oslo.policy.policies``)."""
+    return BASE_RULES + OPERATION_RULES
+
+
+def operations() -> dict[tuple[str, str], str]:
+    """``(route template, method) -> rule name`` for every guarded operation."""
+    return {(op['path'], op['method']): rule.name
+            for rule in OPERATION_RULES for op in rule.operations}
+
+
+def build_enforcer(conf: cfg.ConfigOpts) -> policy.Enforcer:
+    """An enforcer reading ``[oslo_policy]`` of ``conf``, with every default
+    registered. Build one per process: it re-reads the policy file only when
+    the file changes."""
+    enforcer = policy.Enforcer(conf)
+    enforcer.register_defaults(list_rules())
+    return enforcer
+
+
+def get_enforcer() -> policy.Enforcer:
+    """The enforcer of the default configuration files (entry point
+    ``oslo.policy.enforcer``, used by ``oslopolicy-policy-generator`` and
+    ``oslopolicy-checker``)."""
+    conf = cfg.ConfigOpts()
+    conf([], project='zaqar-swift')
+    return build_enforcer(conf)

@@ -1,0 +1,97 @@
+"""Authentication in front of the REST app.
+
+``protect(app, auth_strategy, conf)`` is the app as clients reach it:
+
+* ``/healthcheck`` (oslo.middleware's liveness check) and ``/`` (the
+  versions document) answer without a token, as in Nova, Glance and Ironic;
+  these are all of ``OPEN_PATHS``;
+* with ``keystone`` every other request passes keystonemiddleware's
+  auth_token, configured from ``[keystone_authtoken]`` of ``conf``. It
+  removes every identity header a client sent (X-Project-Id, X-Tenant-Id,
+  X-Roles, X-Identity-Status, ...) before it validates the token, then sets
+  them from the token: the context the app builds from them is Keystone's;
+* with ``noauth`` nothing is checked: X-Project-ID and X-Roles are whatever
+  the client claims (development only).
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Callable, Iterable
+
+import webob
+import webob.exc
+from keystoneauth1 import exceptions as ksa_exceptions
+from keystonemiddleware import auth_token
+from oslo_config import cfg
+from oslo_middleware import healthcheck
+
+from zaqar_swift import errors
+from zaqar_swift.transport import errors as http_errors
+
+LOG = logging.getLogger(__name__)
+
+HEALTHCHECK_PATH = '/healthcheck'
+OPEN_PATHS = frozenset({'', '/', HEALTHCHECK_PATH})
+
+TOKEN_REQUIRED = 'This request needs a valid Keystone token in the X-Auth-Token header.'
+
+# auth_token's own refusals, as the domain errors the error table renders.
+REFUSALS: dict[int, errors.ZaqarSwiftError] = {
+    401: errors.Unauthorized(TOKEN_REQUIRED),
+    503: errors.IdentityUnavailable('Keystone cannot be reached to validate the '
+                                    'token; try again later.'),
+}
+
+
+def _response(exc: BaseException, extra_headers: Iterable[tuple[str, str]] = ()
+              ) -> webob.Response:
+    status, headers, body = http_errors.wsgi_error(exc)
+    return webob.Response(status=status, headerlist=headers + list(extra_headers), body=body)
+
+
+class KeystoneAuth(auth_token.AuthProtocol):
+    """auth_token whose own refusals (401 without a valid token, 503 when
+    Keystone is unreachable) read like every other error of the API: JSON
+    ``{"title", "description"}``, with auth_token's WWW-Authenticate header."""
+
+    def process_request(self, request: webob.Request) -> webob.Response | None:
+        try:
+            return super().process_request(request)
+        except webob.exc.HTTPException as exc:
+            if exc.status_int not in REFUSALS:
+                raise
+            challenge = [('WWW-Authenticate', v) for v in exc.headers.getall('WWW-Authenticate')]
+            return _response(REFUSALS[exc.status_int], challenge)
+        except ksa_exceptions.ClientException as exc:
+            # Not the client's fault: [keystone_authtoken] lacks the service
+            # credentials or the catalog has no usable identity endpoint.
+            LOG.exception('auth_token cannot validate tokens; check [keystone_authtoken]')
+            return _response(exc)
+
+
+class OpenRoutes:
+    """WSGI: ``/healthcheck`` to oslo.middleware's check, ``/`` to the app
+    itself, every other path to ``protected`` (the app behind auth)."""
+
+    def __init__(self, app: Callable, protected: Callable, conf: cfg.ConfigOpts) -> None:
+        self._app = app
+        self._protected = protected
+        # Healthcheck is an app; what it declines (a source address outside
+        # [healthcheck] allowed_source_ranges) goes through authentication.
+        self._healthcheck = healthcheck.Healthcheck(protected, conf)
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        path = environ.get('PATH_INFO', '')
+        if path == HEALTHCHECK_PATH:
+            return self._healthcheck(environ, start_response)
+        app = self._app if path in OPEN_PATHS else self._protected
+        return app(environ, start_response)
+
+
+def protect(app: Callable, auth_strategy: str, conf: cfg.ConfigOpts) -> Callable:
+    """``app`` as clients reach it under ``auth_strategy``."""
+    protected = app
+    if auth_strategy == 'keystone':
+        # The ConfigOpts itself, so auth_token reads our config files.
+        protected = KeystoneAuth(app, {'oslo_config_config': conf})
+    return OpenRoutes(app, protected, conf)
