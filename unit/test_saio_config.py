@@ -75,7 +75,8 @@ def test_rings_have_the_policies_replica_counts(tmp_path):
 
 def test_api_conf_with_overrides():
     text = saio_config.api_conf(
-        'http://127.0.0.1:1/auth/v1.0', 'a:u', 'key', bind_port=9999,
+        saio_config.v1_swift_options('http://127.0.0.1:1/auth/v1.0', 'a:u', 'key'),
+        bind_port=9999,
         extra={'DEFAULT': {'auth_strategy': 'keystone'},
                'limits': {'max_messages_per_page': 5}})
     conf = parse(text)
@@ -96,3 +97,26 @@ def test_key_and_ports_survive_in_the_data_dir(tmp_path):
     assert again.proxy_port == 21000
     assert again.layout.base_port == 21001
     assert again.auth_url == 'http://127.0.0.1:21000/auth/v1.0'
+
+
+def test_keystone_proxy_puts_authtoken_and_keystoneauth_in_tempauth_place(tmp_path):
+    auth = saio_config.KeystoneAuth(
+        'http://127.0.0.1:5000/v3', 'swift', 'pw', 'service', 'probe', 'ppw', 'probe')
+    lay = saio_config.Layout(data_dir=str(tmp_path), proxy_port=21000, base_port=21001,
+                             memcached=False, key='k', keystone=auth)
+    conf = parse(saio_config.server_confs(lay)['proxy-server'])
+    pipeline = conf['pipeline:main']['pipeline'].split()
+    assert 'tempauth' not in pipeline and 'filter:tempauth' not in conf
+    assert pipeline.index('authtoken') + 1 == pipeline.index('keystoneauth')
+    assert pipeline.index('bulk') < pipeline.index('authtoken')
+    authtoken = conf['filter:authtoken']
+    assert (authtoken['auth_url'], authtoken['username'], authtoken['interface']) == \
+        ('http://127.0.0.1:5000/v3', 'swift', 'public')
+    keystoneauth = conf['filter:keystoneauth']
+    assert set(keystoneauth['operator_roles'].replace(' ', '').split(',')) == \
+        {'admin', 'member'}
+    assert keystoneauth['reseller_admin_role'] == 'ResellerAdmin'
+    swift = LocalSwift(str(tmp_path), proxy_port=21000, keystone=auth)
+    assert swift.api_swift_options() == {}
+    assert swift.auth_url == 'http://127.0.0.1:5000/v3'
+    assert swift.endpoint_template == 'http://127.0.0.1:21000/v1/AUTH_%(project_id)s'

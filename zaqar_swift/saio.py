@@ -12,6 +12,7 @@ from ``/etc/swift``.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import http.client
 import json
 import os
@@ -25,7 +26,7 @@ import time
 import urllib.parse
 
 from zaqar_swift import saio_config
-from zaqar_swift.saio_config import Layout
+from zaqar_swift.saio_config import KeystoneAuth, Layout
 
 SWIFT_PROCESSES = ('account', 'container', 'object', 'proxy', 'expirer',
                    'updater')
@@ -41,7 +42,10 @@ class LocalSwift:
     ``base_port`` (default ``proxy_port + 1``) and the next three ports are
     the account, container and object servers and memcached. ``memcached``
     None means "if memcached is on PATH"; without it the proxy keeps its
-    cache in its own process (:mod:`zaqar_swift.saio_cache`).
+    cache in its own process (:mod:`zaqar_swift.saio_cache`). ``keystone``
+    puts Keystone's auth_token and keystoneauth in tempauth's place (see
+    :class:`~zaqar_swift.saio_config.KeystoneAuth`; accounts are then
+    ``AUTH_<project id>``, and ``user``/``key`` are not served).
     """
 
     policies: dict[str, int] = {
@@ -51,7 +55,8 @@ class LocalSwift:
 
     def __init__(self, data_dir: str, proxy_port: int = 8080,
                  base_port: int | None = None,
-                 memcached: bool | None = None) -> None:
+                 memcached: bool | None = None,
+                 keystone: KeystoneAuth | None = None) -> None:
         data_dir = os.path.abspath(data_dir)
         if memcached is None:
             memcached = shutil.which('memcached') is not None
@@ -59,7 +64,7 @@ class LocalSwift:
         self.layout = Layout(
             data_dir=data_dir, proxy_port=proxy_port,
             base_port=proxy_port + 1 if base_port is None else base_port,
-            memcached=memcached, key=key)
+            memcached=memcached, key=key, keystone=keystone)
         self._children: dict[str, subprocess.Popen] = {}
 
     @classmethod
@@ -83,7 +88,15 @@ class LocalSwift:
 
     @property
     def auth_url(self) -> str:
+        """Where clients authenticate: tempauth's v1 URL, or Keystone's."""
+        if self.layout.keystone is not None:
+            return self.layout.keystone.auth_url
         return 'http://127.0.0.1:%d/auth/v1.0' % self.layout.proxy_port
+
+    @property
+    def endpoint_template(self) -> str:
+        """The object-store catalog URL of this proxy, for Keystone."""
+        return 'http://127.0.0.1:%d/v1/AUTH_%%(project_id)s' % self.proxy_port
 
     @property
     def user(self) -> str:
@@ -120,14 +133,21 @@ class LocalSwift:
     def log_path(self, name: str) -> str:
         return self.layout.log_path(name)
 
+    def api_swift_options(self) -> dict[str, object]:
+        """The API's ``[swift]`` group: the tempauth account; with Keystone
+        none (the caller adds its service user's keystoneauth1 options)."""
+        if self.layout.keystone is not None:
+            return {}
+        return saio_config.v1_swift_options(self.auth_url, self.user, self.key)
+
     def write_api_conf(self, path: str | None = None, bind_port: int = 8888,
                        extra: dict[str, dict[str, object]] | None = None
                        ) -> str:
         """Write an oslo.config file for zaqar-swift-api; return its path."""
         path = path or self.api_conf_path
         with open(path, 'w') as f:
-            f.write(saio_config.api_conf(self.auth_url, self.user, self.key,
-                                         bind_port, extra))
+            f.write(saio_config.api_conf(self.api_swift_options(), bind_port,
+                                         extra))
         return path
 
     # -- lifecycle ---------------------------------------------------------
@@ -266,8 +286,10 @@ class LocalSwift:
     def _ports_changed(self) -> bool:
         """Whether the running processes were started otherwise."""
         state = saio_config.read_state(self.data_dir)
-        return any(state.get(k) != getattr(self.layout, k)
-                   for k in ('proxy_port', 'base_port', 'memcached'))
+        current = dataclasses.asdict(self.layout)
+        return any(state.get(k) != current[k]
+                   for k in ('proxy_port', 'base_port', 'memcached',
+                             'keystone'))
 
     def _check_ports_free(self) -> None:
         for port in self.layout.ports():
@@ -300,11 +322,16 @@ class LocalSwift:
     def probe(self) -> None:
         """Authenticate, PUT and GET back a small object; raise on failure.
 
-        Uses a tempauth user of its own account, so the messaging account
-        never sees the probe container.
+        Uses a user of its own account (tempauth's probe user, or the
+        Keystone probe user), so the messaging account never sees the probe
+        container.
         """
-        token, storage_url = _authenticate(
-            self.auth_url, '%s:%s' % saio_config.PROBE_USER, self.key)
+        if self.layout.keystone is not None:
+            token, storage_url = _authenticate_keystone(
+                self.layout.keystone, self.proxy_port)
+        else:
+            token, storage_url = _authenticate(
+                self.auth_url, '%s:%s' % saio_config.PROBE_USER, self.key)
         container = storage_url + '/saio-probe'
         body = b'probe %f' % time.time()
         _request('PUT', container, token, expect=(201, 202))
@@ -338,6 +365,30 @@ def _authenticate(auth_url: str, user: str, key: str) -> tuple[str, str]:
     if resp.status // 100 != 2:
         raise RuntimeError('auth returned %d' % resp.status)
     return resp.getheader('X-Auth-Token'), resp.getheader('X-Storage-Url')
+
+
+def _authenticate_keystone(auth: KeystoneAuth, proxy_port: int
+                           ) -> tuple[str, str]:
+    """A token of the probe user and the URL of its project's account."""
+    conn, path = _connect(auth.auth_url.rstrip('/') + '/auth/tokens')
+    body = json.dumps({'auth': {
+        'identity': {'methods': ['password'], 'password': {'user': {
+            'name': auth.probe_username, 'password': auth.probe_password,
+            'domain': {'name': auth.user_domain_name}}}},
+        'scope': {'project': {'name': auth.probe_project_name,
+                              'domain': {'name': auth.project_domain_name}}}}})
+    try:
+        conn.request('POST', path, body=body,
+                     headers={'Content-Type': 'application/json'})
+        resp = conn.getresponse()
+        data = resp.read()
+    finally:
+        conn.close()
+    if resp.status != 201:
+        raise RuntimeError('Keystone auth returned %d' % resp.status)
+    project_id = json.loads(data)['token']['project']['id']
+    return (resp.getheader('X-Subject-Token'),
+            'http://127.0.0.1:%d/v1/AUTH_%s' % (proxy_port, project_id))
 
 
 def _request(method: str, url: str, token: str, body: bytes | None = None,

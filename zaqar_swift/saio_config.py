@@ -34,6 +34,29 @@ PROXY_PIPELINE = (
     'catch_errors', 'gatekeeper', 'healthcheck', 'proxy-logging', 'cache',
     'listing_formats', 'bulk', 'tempauth', 'copy', 'slo', 'dlo',
     'proxy-logging', 'proxy-server')
+# Keystone instead of tempauth: auth_token validates, keystoneauth authorizes.
+KEYSTONE_AUTH_FILTERS = ('authtoken', 'keystoneauth')
+# Roles keystoneauth grants: an operator owns its project's account; a
+# reseller admin (the messaging service, layout per_project) reaches any.
+OPERATOR_ROLES = ('admin', 'member')
+RESELLER_ADMIN_ROLE = 'ResellerAdmin'
+
+
+@dataclasses.dataclass(frozen=True)
+class KeystoneAuth:
+    """What a Keystone-backed local Swift needs: the identity URL, the
+    service user auth_token validates tokens with, and a user (an operator
+    of its own project) whose account the readiness probe writes."""
+
+    auth_url: str
+    username: str
+    password: str
+    project_name: str
+    probe_username: str
+    probe_password: str
+    probe_project_name: str
+    user_domain_name: str = 'Default'
+    project_domain_name: str = 'Default'
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,6 +68,7 @@ class Layout:
     base_port: int
     memcached: bool
     key: str
+    keystone: KeystoneAuth | None = None   # None: tempauth
 
     @property
     def account_port(self) -> int:
@@ -224,24 +248,65 @@ def _cache_filter(layout: Layout) -> str:
     return 'paste.filter_factory = zaqar_swift.saio_cache:filter_factory\n'
 
 
-def _proxy_conf(layout: Layout) -> str:
+def proxy_pipeline(layout: Layout) -> tuple[str, ...]:
+    """The proxy's pipeline: tempauth, or Keystone's filters in its place."""
+    if layout.keystone is None:
+        return PROXY_PIPELINE
+    at = PROXY_PIPELINE.index('tempauth')
+    return PROXY_PIPELINE[:at] + KEYSTONE_AUTH_FILTERS + PROXY_PIPELINE[at + 1:]
+
+
+def _keystone_filters(auth: KeystoneAuth) -> str:
+    # interface = public: auth_token defaults to the internal identity
+    # endpoint; delay_auth_decision lets keystoneauth answer 401 with
+    # Swift's own body and leaves requests without a token to it.
+    return f"""
+[filter:authtoken]
+paste.filter_factory = keystonemiddleware.auth_token:filter_factory
+www_authenticate_uri = {auth.auth_url}
+auth_url = {auth.auth_url}
+auth_type = password
+username = {auth.username}
+password = {auth.password}
+project_name = {auth.project_name}
+user_domain_name = {auth.user_domain_name}
+project_domain_name = {auth.project_domain_name}
+interface = public
+delay_auth_decision = true
+include_service_catalog = false
+
+[filter:keystoneauth]
+use = egg:swift#keystoneauth
+reseller_prefix = AUTH_
+operator_roles = {', '.join(OPERATOR_ROLES)}
+reseller_admin_role = {RESELLER_ADMIN_ROLE}
+"""
+
+
+def _tempauth_filter(layout: Layout) -> str:
     account, user = ACCOUNT_USER
     probe_account, probe_user = PROBE_USER
-    return _default_section(layout, 'proxy', layout.proxy_port) + f"""
-[pipeline:main]
-pipeline = {' '.join(PROXY_PIPELINE)}
-
-[app:proxy-server]
-use = egg:swift#proxy
-account_autocreate = true
-allow_account_management = true
-
+    return f"""
 [filter:tempauth]
 use = egg:swift#tempauth
 user_{account}_{user} = {layout.key} .admin .reseller_admin
 user_{probe_account}_{probe_user} = {layout.key} .admin
 token_life = 86400
+"""
 
+
+def _proxy_conf(layout: Layout) -> str:
+    auth = (_tempauth_filter(layout) if layout.keystone is None
+            else _keystone_filters(layout.keystone))
+    return _default_section(layout, 'proxy', layout.proxy_port) + f"""
+[pipeline:main]
+pipeline = {' '.join(proxy_pipeline(layout))}
+
+[app:proxy-server]
+use = egg:swift#proxy
+account_autocreate = true
+allow_account_management = true
+{auth}
 [filter:cache]
 {_cache_filter(layout)}
 [filter:bulk]
@@ -330,16 +395,22 @@ def server_confs(layout: Layout) -> dict[str, str]:
     }
 
 
-def api_conf(auth_url: str, user: str, key: str, bind_port: int = 8888,
+def v1_swift_options(auth_url: str, user: str, key: str) -> dict[str, object]:
+    """The API's ``[swift]`` options for a tempauth (v1) account."""
+    return {'v1_auth_url': auth_url, 'user': user, 'key': key}
+
+
+def api_conf(swift: dict[str, object], bind_port: int = 8888,
              extra: dict[str, dict[str, object]] | None = None) -> str:
     """An oslo.config file for zaqar-swift-api that uses this Swift.
 
-    ``extra`` maps a group name (``DEFAULT`` included) to options that are
-    added to, or replace, the defaults.
+    ``swift`` is the ``[swift]`` group (``v1_swift_options`` for tempauth;
+    keystoneauth1 options for Keystone). ``extra`` maps a group name
+    (``DEFAULT`` included) to options that are added to, or replace, these.
     """
     groups: dict[str, dict[str, object]] = {
         'DEFAULT': {'bind_host': '127.0.0.1', 'bind_port': bind_port},
-        'swift': {'v1_auth_url': auth_url, 'user': user, 'key': key},
+        'swift': dict(swift),
     }
     for group, options in (extra or {}).items():
         groups.setdefault(group, {}).update(options)
