@@ -60,7 +60,8 @@ def serve(conf: cfg.ConfigOpts, app: Any) -> None:
              conf.auth_strategy)
     if conf.auth_strategy == 'noauth':
         LOG.warning('auth_strategy is noauth: any client may act as any project by '
-                    'sending X-Project-ID. Use keystone outside development.')
+                    'sending X-Project-ID, with any role it names in X-Roles. Use '
+                    'keystone outside development.')
     signal.signal(signal.SIGTERM, _stop)
     try:
         server.run()
