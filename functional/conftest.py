@@ -11,6 +11,20 @@
                 started is stopped at the end of the session.
 ``api``         the API with the default configuration, shared by the session.
 
+Against a real Keystone (only the tests that ask for these start them):
+
+``keystone``             a LocalKeystone of the session
+                         (:mod:`zaqar_swift.testing.keystone`).
+``keystone_swift``       a second LocalSwift whose proxy authenticates with
+                         that Keystone (auth_token + keystoneauth); its
+                         object-store endpoint is in the catalog.
+``keystone_api_factory`` like ``api_factory``, against ``keystone_swift``
+                         with ``auth_strategy = keystone``: tokens validated
+                         by auth_token as the ``zaqar`` service user, Swift
+                         reached as that user through keystoneauth1 and the
+                         catalog. The factory's ``service`` attribute holds
+                         those credentials.
+
 Every test shares the one Swift: use a project (X-Project-ID) of your own.
 """
 from __future__ import annotations
@@ -26,8 +40,10 @@ import pytest
 import requests
 
 from zaqar_swift.saio import LocalSwift, free_port_block, log_tail
+from zaqar_swift.testing.keystone import LocalKeystone
 
 SWIFT_START_TIMEOUT = 60.0
+KEYSTONE_START_TIMEOUT = 180.0
 API_START_TIMEOUT = 30.0
 API_COMMAND = ('import sys; from zaqar_swift.cmd.api import main; '
                'sys.exit(main())')
@@ -37,8 +53,10 @@ class ApiServer:
     """One zaqar-swift-api process started by the fixtures."""
 
     def __init__(self, swift: LocalSwift, workdir: str, port: int,
-                 overrides: dict[str, object]) -> None:
+                 overrides: dict[str, object],
+                 ready: tuple[str, int] = ('/v2/ping', 204)) -> None:
         self.swift = swift
+        self.ready = ready   # path and status that mean "serving"
         self.port = port
         self.url = 'http://127.0.0.1:%d' % port
         self.conf_path = os.path.join(workdir, 'api-%d.conf' % port)
@@ -61,11 +79,12 @@ class ApiServer:
         while True:
             if self.process.poll() is not None:
                 self._fail('exited with status %d' % self.process.returncode)
+            path, status = self.ready
             try:
-                resp = requests.get(self.url + '/v2/ping', timeout=2)
-                if resp.status_code == 204:
+                resp = requests.get(self.url + path, timeout=2)
+                if resp.status_code == status:
                     return
-                last = 'GET /v2/ping answered %d' % resp.status_code
+                last = 'GET %s answered %d' % (path, resp.status_code)
             except requests.RequestException as exc:
                 last = str(exc)
             if time.monotonic() > deadline:
@@ -150,3 +169,58 @@ def api_factory(swift: LocalSwift, tmp_path_factory: pytest.TempPathFactory
 def api(api_factory: Callable[..., ApiServer]) -> ApiServer:
     """The API with its default configuration."""
     return api_factory()
+
+
+@pytest.fixture(scope='session')
+def keystone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalKeystone]:
+    """A running local Keystone of this test session."""
+    server = LocalKeystone(str(tmp_path_factory.mktemp('keystone')),
+                           free_port_block(1))
+    try:
+        server.start(timeout=KEYSTONE_START_TIMEOUT)
+    except RuntimeError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope='session')
+def keystone_swift(keystone: LocalKeystone, tmp_path_factory: pytest.TempPathFactory
+                   ) -> Iterator[LocalSwift]:
+    """A running local Swift that takes Keystone tokens, in the catalog."""
+    base = free_port_block(5)
+    server = LocalSwift(str(tmp_path_factory.mktemp('saio-keystone')),
+                        proxy_port=base, base_port=base + 1,
+                        keystone=keystone.swift_auth())
+    try:
+        server.start(timeout=SWIFT_START_TIMEOUT)
+    except RuntimeError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    keystone.set_endpoint('object-store', 'swift', server.endpoint_template)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope='session')
+def keystone_api_factory(keystone: LocalKeystone, keystone_swift: LocalSwift,
+                         tmp_path_factory: pytest.TempPathFactory
+                         ) -> Iterator[Callable[..., ApiServer]]:
+    """Start zaqar-swift-api processes with auth_strategy = keystone."""
+    workdir = str(tmp_path_factory.mktemp('api-keystone'))
+    service = keystone.service_user()
+    started: list[ApiServer] = []
+
+    def start(**overrides: object) -> ApiServer:
+        groups = keystone.api_options(service)
+        for group, options in _groups(overrides).items():
+            groups.setdefault(group, {}).update(options)
+        # /v2/ping needs a token behind keystone; /healthcheck does not.
+        server = ApiServer(keystone_swift, workdir, free_port_block(1), groups,
+                           ready=('/healthcheck', 200))
+        started.append(server)
+        return server.start()
+
+    start.service = service
+    yield start
+    for server in started:
+        server.stop()
