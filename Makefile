@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 .PHONY: help venv run stop test unit functional bench genconfig pep8 clean
 
 help:
-	@echo "make venv        $(VENV) with zaqar-swift, Swift and test tools"
+	@echo "make venv        $(VENV) with zaqar-swift, Swift, Keystone and test tools"
 	@echo "make run         local Swift in $(SAIO_DIR) + the API on :8888 (Ctrl-C stops both)"
 	@echo "make stop        stop whatever 'make run' left running"
 	@echo "make test        unit + functional tests (a real local Swift)"
@@ -20,7 +20,7 @@ venv: $(STAMP)
 
 $(STAMP): setup.cfg setup.py pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[saio,test]'
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[saio,test,keystone-test]'
 	touch $@
 
 run: venv
