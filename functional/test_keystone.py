@@ -94,13 +94,16 @@ def test_keystone_issues_tokens_that_swift_accepts(keystone, keystone_swift, peo
 
 def test_keystone_service_reaches_swift_through_the_catalog(
         keystone, keystone_swift, keystone_api_factory, people, tmp_path):
-    client = service_swift(keystone, keystone_api_factory.service, tmp_path)
+    service = keystone_api_factory.service
+    client = service_swift(keystone, service, tmp_path)
     container = 'ks-service-%s' % uuid.uuid4().hex[:8]
     client.put_container(container)
     assert client.list_objects(container) == []
-    url, _token = client._conn.get_auth()
-    assert url == keystone_swift.endpoint_template % {
-        'project_id': keystone_api_factory.service.project_id}
+    # The catalog led to this Swift and to the service project's account.
+    account = keystone_swift.endpoint_template % {'project_id': service.project_id}
+    resp = requests.get(account, headers={'X-Auth-Token': keystone.token(service)},
+                        timeout=30)
+    assert resp.status_code == 200 and container in resp.text.split(), h.describe(resp)
     # ResellerAdmin reaches a project's account (layout per_project).
     target = swift_client.Target('AUTH_' + people.b.project_id, container)
     client.put_container(target)
