@@ -16,6 +16,8 @@ import threading
 import urllib.parse
 from typing import Any, Callable, Iterator, NamedTuple
 
+from keystoneauth1 import exceptions as ks_exc
+from requests import exceptions as requests_exc
 from swiftclient import client as swiftclient
 from swiftclient import exceptions as swift_exc
 
@@ -132,7 +134,9 @@ class SwiftClient:
             raise errors.StorageUnavailable(
                 'The storage backend answered %s to a %s request; try again '
                 'later.' % (status or 'nothing', verb)) from exc
-        except (OSError, swift_exc.RequestException) as exc:
+        except (OSError, requests_exc.RequestException, ks_exc.ClientException) as exc:
+            # connection failures, and keystoneauth's failures to get a token or
+            # find the object-store endpoint (session credentials)
             LOG.warning('Swift %s failed: %s', verb, exc)
             raise errors.StorageUnavailable(
                 'The storage backend cannot be reached; try again later.') from exc
