@@ -75,9 +75,10 @@ def main(argv: list[str] | None = None) -> int:
         print('delete: %d, %s Swift requests, %.3f s; total right after: %d'
               % (deleted.status_code, swift_requests(deleted), delete_s, after), flush=True)
         reclaimed = wait_reclaimed(env, time.monotonic())
+        numbers = (args.messages, swift_requests(stats), stats_s,
+                   swift_requests(deleted), delete_s, reclaimed)
         print('purge: %d messages, stats %s requests in %.2f s, delete %s requests in '
-              '%.3f s, reclaimed in %.1f s' % (args.messages, swift_requests(stats), stats_s,
-                                             swift_requests(deleted), delete_s, reclaimed))
+              '%.3f s, reclaimed in %.1f s' % numbers)
         return 0 if total == args.messages and after == 0 else 1
     except BenchError as exc:
         print('bench failed: %s' % exc, file=sys.stderr)
