@@ -27,7 +27,6 @@ import math
 import os
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -41,15 +40,14 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from zaqar_swift.saio import LocalSwift, free_port_block, log_tail  # noqa: E402
+from zaqar_swift.saio import LocalSwift, free_port_block  # noqa: E402
+from zaqar_swift.testing.api import LocalApi  # noqa: E402
 
 BATCH = 10
 QUEUE = 'bench'
 SWIFT_START_TIMEOUT = 90.0
 API_START_TIMEOUT = 30.0
 REQUEST_TIMEOUT = 60.0
-API_COMMAND = ('import sys; from zaqar_swift.cmd.api import main; '
-               'sys.exit(main())')
 OPERATIONS = ('post', 'claim', 'delete')
 
 
@@ -87,53 +85,22 @@ def swift_requests(resp: requests.Response) -> int | None:
 
 
 # -- the processes under test ----------------------------------------------------
-class ApiProcess:
+class ApiProcess(LocalApi):
     """zaqar-swift-api started against ``swift`` on ``port``."""
 
     def __init__(self, swift: LocalSwift, workdir: str, port: int) -> None:
-        self.url = 'http://127.0.0.1:%d' % port
-        self.conf_path = os.path.join(workdir, 'api.conf')
-        self.log_path = os.path.join(workdir, 'api.log')
+        super().__init__(os.path.join(workdir, 'api.conf'),
+                         os.path.join(workdir, 'api.log'), port)
         swift.write_api_conf(self.conf_path, bind_port=port)
-        self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
         env = dict(os.environ)
         env['PYTHONPATH'] = os.pathsep.join(
             p for p in (ROOT, env.get('PYTHONPATH')) if p)
-        with open(self.log_path, 'ab') as log:
-            self.process = subprocess.Popen(
-                [sys.executable, '-c', API_COMMAND, '--config-file', self.conf_path],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                cwd=ROOT, env=env, start_new_session=True)
-        self._wait_ready(time.monotonic() + API_START_TIMEOUT)
-
-    def _wait_ready(self, deadline: float) -> None:
-        last = 'no answer'
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise BenchError('the API exited with status %d:\n%s' % (
-                    self.process.returncode, log_tail(self.log_path, 40)))
-            try:
-                resp = requests.get(self.url + '/v2/ping', timeout=2)
-                if resp.status_code == 204:
-                    return
-                last = 'GET /v2/ping answered %d' % resp.status_code
-            except requests.RequestException as exc:
-                last = str(exc)
-            time.sleep(0.1)
-        raise BenchError('the API was not ready after %.0f s (%s):\n%s' % (
-            API_START_TIMEOUT, last, log_tail(self.log_path, 40)))
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
         try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(5)
+            super().start(API_START_TIMEOUT, cwd=ROOT, env=env, start_new_session=True)
+        except RuntimeError as exc:
+            raise BenchError(str(exc)) from exc
 
 
 class Environment:

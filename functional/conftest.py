@@ -31,85 +31,36 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
-import time
 from typing import Callable, Iterator
 
 import pytest
-import requests
 
-from zaqar_swift.saio import LocalSwift, free_port_block, log_tail
+from zaqar_swift.saio import LocalSwift, free_port_block
+from zaqar_swift.testing.api import LocalApi
 from zaqar_swift.testing.keystone import LocalKeystone
 
 SWIFT_START_TIMEOUT = 60.0
 KEYSTONE_START_TIMEOUT = 180.0
 API_START_TIMEOUT = 30.0
-API_COMMAND = ('import sys; from zaqar_swift.cmd.api import main; '
-               'sys.exit(main())')
 
 
-class ApiServer:
-    """One zaqar-swift-api process started by the fixtures."""
+class ApiServer(LocalApi):
+    """One zaqar-swift-api process started by the fixtures; a failure to
+    start fails the test run (never skips it)."""
 
     def __init__(self, swift: LocalSwift, workdir: str, port: int,
                  overrides: dict[str, object],
                  ready: tuple[str, int] = ('/v2/ping', 204)) -> None:
         self.swift = swift
-        self.ready = ready   # path and status that mean "serving"
-        self.port = port
-        self.url = 'http://127.0.0.1:%d' % port
-        self.conf_path = os.path.join(workdir, 'api-%d.conf' % port)
-        self.log_path = os.path.join(workdir, 'api-%d.log' % port)
-        swift.write_api_conf(self.conf_path, bind_port=port,
-                             extra=_groups(overrides))
-        self.process: subprocess.Popen | None = None
+        super().__init__(os.path.join(workdir, 'api-%d.conf' % port),
+                         os.path.join(workdir, 'api-%d.log' % port), port, ready)
+        swift.write_api_conf(self.conf_path, bind_port=port, extra=_groups(overrides))
 
     def start(self, timeout: float = API_START_TIMEOUT) -> 'ApiServer':
-        with open(self.log_path, 'ab') as log:
-            self.process = subprocess.Popen(
-                [sys.executable, '-c', API_COMMAND,
-                 '--config-file', self.conf_path],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
-        self._wait_ready(time.monotonic() + timeout)
-        return self
-
-    def _wait_ready(self, deadline: float) -> None:
-        last = 'no answer'
-        while True:
-            if self.process.poll() is not None:
-                self._fail('exited with status %d' % self.process.returncode)
-            path, status = self.ready
-            try:
-                resp = requests.get(self.url + path, timeout=2)
-                if resp.status_code == status:
-                    return
-                last = 'GET %s answered %d' % (path, resp.status_code)
-            except requests.RequestException as exc:
-                last = str(exc)
-            if time.monotonic() > deadline:
-                self.stop()
-                self._fail('not ready after the timeout (%s)' % last)
-            time.sleep(0.1)
-
-    def _fail(self, reason: str) -> None:
-        pytest.fail('zaqar-swift-api on port %d %s; config %s; last lines of '
-                    '%s:\n%s' % (self.port, reason, self.conf_path,
-                                 self.log_path, log_tail(self.log_path, 40)),
-                    pytrace=False)
-
-    def log_tail(self, lines: int = 40) -> str:
-        return log_tail(self.log_path, lines)
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
         try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(5)
+            return super().start(timeout)
+        except RuntimeError as exc:
+            pytest.fail(str(exc), pytrace=False)
 
 
 def pytest_configure(config: pytest.Config) -> None:
