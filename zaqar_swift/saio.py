@@ -189,11 +189,11 @@ class LocalSwift:
         pids = {name: self._live_pid(name) for name in self.process_names()}
         for pid in pids.values():
             if pid:
-                _signal_group(pid, signal.SIGTERM)
+                signal_group(pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout
         for name, pid in pids.items():
             if pid and not self._wait_exit(name, pid, deadline):
-                _signal_group(pid, signal.SIGKILL)
+                signal_group(pid, signal.SIGKILL)
                 self._wait_exit(name, pid, time.monotonic() + 2)
         for name in self.process_names():
             self._children.pop(name, None)
@@ -446,7 +446,7 @@ def _rss_bytes(pid: int) -> int:
     return 0
 
 
-def _signal_group(pid: int, sig: int) -> None:
+def signal_group(pid: int, sig: int) -> None:
     """Signal the session we started the process in (its pid is the pgid)."""
     try:
         os.killpg(pid, sig)

@@ -176,9 +176,9 @@ class LocalKeystone:
         """Stop the server of this data dir (also one another process started)."""
         pid = self.pid()
         if pid is not None:
-            _signal_group(pid, signal.SIGTERM)
+            saio.signal_group(pid, signal.SIGTERM)
             if not self._wait_exit(pid, time.monotonic() + timeout):
-                _signal_group(pid, signal.SIGKILL)
+                saio.signal_group(pid, signal.SIGKILL)
                 self._wait_exit(pid, time.monotonic() + 2)
         self._process = None
         try:
@@ -424,16 +424,6 @@ class LocalKeystone:
             'swift': dict(service.auth_options(self.auth_url), interface='public',
                           region_name=REGION),
         }
-
-
-def _signal_group(pid: int, sig: int) -> None:
-    try:
-        os.killpg(pid, sig)
-    except (ProcessLookupError, PermissionError):
-        try:
-            os.kill(pid, sig)
-        except (ProcessLookupError, PermissionError):
-            pass
 
 
 # -- command line: Keystone + a Keystone-backed Swift + an API config ----------
