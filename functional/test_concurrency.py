@@ -15,8 +15,9 @@ try:
 except ImportError:  # functional/ is not a package: pytest put it on sys.path
     import helpers as h
 
-# One API process claims under its own lock: no message may be handed to two
-# live claims. Raise this only if doc/design.md states a weaker guarantee.
+# doc/design.md: no message is handed to two live claims as long as Swift
+# lists a write within the settle delay (0.25 s), which holds on loopback.
+# Raise this only if doc/design.md states a weaker guarantee.
 MAX_DUPLICATES = 0
 
 MESSAGES = 500

@@ -114,9 +114,12 @@ swift_opts = [
                help='Account prefix of project accounts in layout per_project.'),
     cfg.StrOpt('container_prefix', default='zaqar',
                help='Prefix of every container this service creates.'),
-    cfg.FloatOpt('lease_settle_delay', default=0.25, min=0.0,
-                 help='Seconds a claimer waits after writing a lease before '
-                      'verifying it won (the recipe of doc/design.md).'),
+    cfg.FloatOpt('lease_settle_delay', default=0.25, min=0.05,
+                 help='Seconds a claimer waits after writing claim state before '
+                      'verifying it won; also the longest a state write may take '
+                      'after its read (doc/design.md, "Claims"). Set it above the '
+                      'read-then-PUT latency tail of your Swift, and above the '
+                      'time a PUT takes to show in a container listing.'),
     cfg.FloatOpt('metadata_cache_ttl', default=2.0, min=0.0,
                  help='Seconds a queue\'s metadata is cached in this process. '
                       'Writes through this process invalidate it at once.'),
