@@ -413,7 +413,7 @@ class MessageStore:
             before = read()
             outcome = {v.batch: self._write_state(container, v, change(v), started)
                        for v in before}
-        written = {b for b, ok in outcome.items() if ok}
+        written = {b: name for b, name in outcome.items() if name}
         if not outcome:
             return {}
         self._sleep(self._settle)
@@ -421,6 +421,10 @@ class MessageStore:
         won = {b: after[b] for b in written if b in after and verify(after[b].state, after[b])}
         for batch, view in won.items():   # only a verified winner moves X-Delete-At
             self._keep_body(container, view, before)
+        for batch in written.keys() - won.keys():
+            # A lost write helps nobody; one a listing did not show yet would
+            # otherwise surface later and take messages (see "Ghosts").
+            self._client.delete_object(container, written[batch])
         ghosts = [after[b] for b in outcome.keys() - written
                   if b in after and verify(after[b].state, after[b])]
         if ghosts and undo is not None:
@@ -436,20 +440,21 @@ class MessageStore:
             self._write_state(container, view, undo(view), time.monotonic())
 
     def _write_state(self, container: swift.Target, view: views.BatchView,
-                     state: encoding.BatchState, read_started: float) -> bool:
+                     state: encoding.BatchState, read_started: float) -> str | None:
         """PUT generation gen+1 under a name of our own. A writer whose
         read-to-write took longer than the settle delay may land after a
         racing writer verified or a reader built on the generation, so it
-        withdraws its object and does not count on it."""
+        withdraws its object and does not count on it. Returns the object's
+        name, or None when withdrawn."""
         name = naming.gen_object(view.batch, view.gen + 1, self._clock.nonce(32))
         expiry = max(view.object_expiry(), _state_expiry(state))
         self._client.put_object(container, name, b'', encoding.encode_state(state),
                                 {'X-Delete-At': str(expiry)})
         if time.monotonic() - read_started <= self._settle:
-            return True
+            return name
         LOG.info('state write %s came later than the settle delay; withdrawn', name)
         self._client.delete_object(container, name)
-        return False
+        return None
 
     def _keep_body(self, container: swift.Target, view: views.BatchView,
                    before: list[views.BatchView]) -> None:
