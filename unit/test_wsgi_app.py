@@ -205,3 +205,22 @@ def test_json_home_is_served_to_json_home_and_json_clients():
     for accept in ('application/json-home', 'application/json', '*/*'):
         assert c.simulate_get('/v2/', headers={'Accept': accept}).status_code == 200
     assert_error(c.simulate_get('/v2/', headers={'Accept': 'text/html'}), 406)
+
+
+def test_exception_outside_falcon_is_a_json_500():
+    from zaqar_swift.transport.wsgi import middleware
+
+    def broken(environ, start_response):
+        raise RuntimeError('keystone went away')
+
+    seen = {}
+
+    def start_response(status, headers, exc_info=None):
+        seen.update(status=status, headers=dict(headers))
+
+    body = b''.join(middleware.AccessLog(broken)(
+        {'REQUEST_METHOD': 'GET', 'PATH_INFO': '/v2/queues'}, start_response))
+    assert seen['status'].startswith('500')
+    assert seen['headers']['Content-Type'].startswith('application/json')
+    doc = json.loads(body)
+    assert doc['title'] and 'keystone' not in doc['description']

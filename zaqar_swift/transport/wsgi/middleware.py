@@ -3,6 +3,7 @@ of a request, content negotiation, policy enforcement, and the access log."""
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from typing import Any, Callable, Iterable
 
@@ -12,6 +13,7 @@ from oslo_policy import policy
 
 from zaqar_swift import errors
 from zaqar_swift import policies
+from zaqar_swift.transport import errors as transport_errors
 
 LOG = logging.getLogger('zaqar_swift.access')
 
@@ -94,6 +96,14 @@ class AccessLog:
 
         try:
             return self._app(environ, recording)
+        except Exception as exc:   # outside Falcon (auth_token, keystoneauth): JSON too
+            LOG.exception('%s %s failed outside the app (request %s)',
+                          environ.get('REQUEST_METHOD'), environ.get('PATH_INFO'),
+                          environ.get(REQUEST_ID_ENV, '-'))
+            status, headers, body = transport_errors.wsgi_error(exc)
+            recording(status, headers + [('Content-Length', str(len(body)))],
+                      sys.exc_info())
+            return [body]
         finally:
             self._log(environ, seen, self._clock() - started)
 
