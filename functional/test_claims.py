@@ -348,3 +348,17 @@ def test_claim_keeps_messages_alive_for_ttl_plus_grace(fast_api):
     resp = t.get(f'/v2/queues/graced/messages/{mid}')
     assert resp.status_code == 200, 'a claimed message expired before its claim'
     assert t.delete(msgs[0]['href']).status_code == 204
+
+
+def test_claim_whose_messages_are_all_deleted_is_gone(api):
+    """As Zaqar: a claim is the messages it holds; once they are deleted,
+    GET and PATCH of the claim are 404 (and DELETE stays 204)."""
+    t = h.Tenant(api.url)
+    t.post_bodies('done', 3)
+    claim_id, msgs = t.claim('done')
+    assert t.get(_claim_path('done', claim_id)).status_code == 200
+    for message in msgs:
+        assert t.delete(message['href']).status_code == 204
+    h.assert_json_error(t.get(_claim_path('done', claim_id)), 404)
+    h.assert_json_error(t.patch(_claim_path('done', claim_id), json={'ttl': 120}), 404)
+    assert t.delete(_claim_path('done', claim_id)).status_code == 204

@@ -275,6 +275,8 @@ class MessagingService:
         record = self._record(project, queue)
         claim = self._live_claim(project, queue, claim_id)
         messages = self._store.claimed_messages(project, queue, record, claim)
+        if not messages:   # as Zaqar: a claim is the messages it holds
+            raise errors.ClaimNotFound('Claim %s holds no messages any more.' % claim_id)
         now = self._store.now()
         return {'id': claim.claim_id, 'ttl': claim.ttl, 'grace': claim.grace,
                 'age': int(now - claim.renewed),

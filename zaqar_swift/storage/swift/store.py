@@ -523,7 +523,9 @@ class MessageStore:
             mine = state.claim(claim.claim_id)
             return mine is None or mine.expires == expires
 
-        self._each_batch(project, queue, claim, change, verify)
+        if not self._each_batch(project, queue, claim, change, verify):
+            raise errors.ClaimNotFound('Claim %s holds no messages any more.'
+                                       % claim.claim_id)
         self._write_claim(container, ClaimRecord(claim.claim_id, ttl, grace, expires - ttl,
                                                  claim.message_ids), expires)
 
@@ -538,21 +540,28 @@ class MessageStore:
                                    naming.claim_object(claim.claim_id))
 
     def _each_batch(self, project: str, queue: str, claim: ClaimRecord,
-                    change: Callable, verify: Callable) -> None:
-        """Apply ``change`` to every batch the claim holds, retrying batches
-        whose new generation lost to a concurrent writer."""
+                    change: Callable, verify: Callable) -> bool:
+        """Apply ``change`` to every batch where the claim holds a live
+        message, retrying batches whose new generation lost to a concurrent
+        writer. False when the claim holds nothing any more."""
         container = self.container(project, queue)
         batches = {naming.split_message_id(m)[0] for m in claim.message_ids}
+        held: list[int] = []
 
         def read() -> list[views.BatchView]:
+            now = self.now()
             found = self._range_views(container, batches)
-            return [v for v in found.values() if v.state.claim(claim.claim_id)]
+            live = [v for v in found.values() if _holds_live(v, claim.claim_id, now)]
+            held.append(len(live))
+            return live
 
         for _ in range(ATTEMPTS):
             done = self._advance(project, queue, read, change, verify)
             batches -= set(done)
+            if not held[0]:
+                return False
             if not batches or not read():
-                return
+                return True
         raise errors.Conflict('The claim is being changed concurrently; try again.')
 
     # -- whole queues -------------------------------------------------------------
@@ -615,6 +624,12 @@ def _with_claim(view: views.BatchView, claim: encoding.Claim, indexes: list[int]
     others = tuple(c for c in view.state.claims
                    if c.claim_id != claim.claim_id and c.expires > now)
     return encoding.BatchState(tuple(counts), tuple(kept), others + (claim,))
+
+
+def _holds_live(view: views.BatchView, claim_id: str, now: float) -> bool:
+    claim = view.state.claim(claim_id)
+    return claim is not None and any(
+        claim.holds(i) and view.status(i, now) != views.GONE for i in view.indexes())
 
 
 def _state_expiry(state: encoding.BatchState) -> int:
