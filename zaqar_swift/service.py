@@ -27,7 +27,7 @@ from zaqar_swift import errors
 from zaqar_swift import validation
 from zaqar_swift.storage.swift import client as swift
 from zaqar_swift.storage.swift.queues import Catalog, QueueRecord
-from zaqar_swift.storage.swift.store import MessageStore, StoredMessage
+from zaqar_swift.storage.swift.store import ClaimRecord, MessageStore, StoredMessage
 
 RESERVED_DLQ = '_dead_letter_queue'
 
@@ -282,7 +282,7 @@ class MessagingService:
                 'age': int(now - claim.renewed),
                 'messages': [_render(m, now) for m in messages]}
 
-    def _live_claim(self, project: str, queue: str, claim_id: str):
+    def _live_claim(self, project: str, queue: str, claim_id: str) -> ClaimRecord:
         validation.queue_name(queue, self.limits)
         claim = self._store.read_claim(project, queue, claim_id)
         if claim is None:
