@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import os
 import signal
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 import pytest
 
@@ -85,16 +85,22 @@ def _groups(overrides: dict[str, object]) -> dict[str, dict[str, object]]:
     return groups
 
 
+def _started(server: Any, timeout: float) -> Any:
+    """``server`` started, or the test run failed (never skipped) with why."""
+    try:
+        server.start(timeout=timeout)
+    except RuntimeError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    return server
+
+
 @pytest.fixture(scope='session')
 def swift(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSwift]:
     """A running local Swift of this test session."""
     base = free_port_block(5)
-    server = LocalSwift(str(tmp_path_factory.mktemp('saio')),
-                        proxy_port=base, base_port=base + 1)
-    try:
-        server.start(timeout=SWIFT_START_TIMEOUT)
-    except RuntimeError as exc:
-        pytest.fail(str(exc), pytrace=False)
+    server = _started(LocalSwift(str(tmp_path_factory.mktemp('saio')),
+                                 proxy_port=base, base_port=base + 1),
+                      SWIFT_START_TIMEOUT)
     yield server
     server.stop()
 
@@ -125,12 +131,8 @@ def api(api_factory: Callable[..., ApiServer]) -> ApiServer:
 @pytest.fixture(scope='session')
 def keystone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalKeystone]:
     """A running local Keystone of this test session."""
-    server = LocalKeystone(str(tmp_path_factory.mktemp('keystone')),
-                           free_port_block(1))
-    try:
-        server.start(timeout=KEYSTONE_START_TIMEOUT)
-    except RuntimeError as exc:
-        pytest.fail(str(exc), pytrace=False)
+    server = _started(LocalKeystone(str(tmp_path_factory.mktemp('keystone')),
+                                    free_port_block(1)), KEYSTONE_START_TIMEOUT)
     yield server
     server.stop()
 
@@ -140,13 +142,9 @@ def keystone_swift(keystone: LocalKeystone, tmp_path_factory: pytest.TempPathFac
                    ) -> Iterator[LocalSwift]:
     """A running local Swift that takes Keystone tokens, in the catalog."""
     base = free_port_block(5)
-    server = LocalSwift(str(tmp_path_factory.mktemp('saio-keystone')),
-                        proxy_port=base, base_port=base + 1,
-                        keystone=keystone.swift_auth())
-    try:
-        server.start(timeout=SWIFT_START_TIMEOUT)
-    except RuntimeError as exc:
-        pytest.fail(str(exc), pytrace=False)
+    server = _started(LocalSwift(str(tmp_path_factory.mktemp('saio-keystone')),
+                                 proxy_port=base, base_port=base + 1,
+                                 keystone=keystone.swift_auth()), SWIFT_START_TIMEOUT)
     keystone.set_endpoint('object-store', 'swift', server.endpoint_template)
     yield server
     server.stop()
