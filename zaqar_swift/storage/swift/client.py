@@ -153,6 +153,17 @@ class SwiftClient:
         return self._call('PUT', where, swiftclient.put_object, name, body,
                           content_type=content_type, headers=headers)
 
+    def put_object_creating(self, where: Target | str, name: str, body: bytes,
+                            content_type: str, headers: dict[str, str] | None = None,
+                            policy: str | None = None) -> str:
+        """PUT an object, creating its container (with ``policy``) first when
+        Swift answers that it is missing: containers are made lazily."""
+        try:
+            return self.put_object(where, name, body, content_type, headers)
+        except Missing:
+            self.put_container(where, policy)
+            return self.put_object(where, name, body, content_type, headers)
+
     def get_object(self, where: Target | str, name: str,
                    newest: bool = False) -> tuple[dict[str, str], bytes]:
         headers = {'X-Newest': 'true'} if newest else {}

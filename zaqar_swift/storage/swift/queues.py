@@ -88,13 +88,9 @@ class Catalog:
 
     def _write(self, project: str, queue: str, doc: dict[str, Any],
                content_type: str, headers: dict[str, str]) -> None:
-        container = self.container(project)
-        body = json.dumps(doc).encode('utf-8')
-        try:
-            self._client.put_object(container, queue, body, content_type, headers)
-        except swift.Missing:
-            self._client.put_container(container)
-            self._client.put_object(container, queue, body, content_type, headers)
+        self._client.put_object_creating(self.container(project), queue,
+                                         json.dumps(doc).encode('utf-8'), content_type,
+                                         headers)
 
     def _remember(self, project: str, queue: str, record: QueueRecord) -> None:
         with self._lock:

@@ -183,18 +183,10 @@ class MessageStore:
                                   tuple(m[2] for m in messages))
         body = json.dumps([m[0] for m in messages]).encode('utf-8')
         delete_at = math.ceil(micros / 1e6 + max(info.ttls)) + 2
-        self._put_creating(self.container(project, queue), naming.batch_object(batch),
-                           body, encoding.encode_batch(info),
-                           {'X-Delete-At': str(delete_at)})
+        self._client.put_object_creating(
+            self.container(project, queue), naming.batch_object(batch), body,
+            encoding.encode_batch(info), {'X-Delete-At': str(delete_at)}, self._policy)
         return [naming.message_id(batch, i) for i in range(len(messages))]
-
-    def _put_creating(self, container: swift.Target, name: str, body: bytes, content_type: str,
-                      headers: dict[str, str]) -> None:
-        try:
-            self._client.put_object(container, name, body, content_type, headers)
-        except swift.Missing:
-            self._client.put_container(container, self._policy)
-            self._client.put_object(container, name, body, content_type, headers)
 
     def list(self, project: str, queue: str, record: QueueRecord, client_id: str,
              marker: str | None, limit: int, echo: bool, include_claimed: bool,
@@ -574,7 +566,7 @@ class MessageStore:
         already invisible; the job reclaims their space)."""
         target = self.container(project, queue)
         name = naming.job_object(target.account, target.container, cut)
-        self._put_creating(self._jobs(), name, b'', 'application/x-zaqar-job', {})
+        self._client.put_object_creating(self._jobs(), name, b'', 'application/x-zaqar-job')
 
     def _jobs(self) -> swift.Target:
         return swift.Target(None, naming.jobs_container(self._prefix))
