@@ -69,7 +69,7 @@ def test_claim_rules(env):
     cid2, claimed2, _ = store.claim(project, queue, record, 300, 60, 5)
     assert [m.id for m in claimed2] == ids[1:]
     assert store.claim(project, queue, record, 300, 60, 5)[1] == []
-    claim = store.read_claim(project, queue, cid)
+    claim = store.read_claim(project, queue, record, cid)
     store.release(project, queue, claim)
     again = store.claim(project, queue, record, 300, 60, 5)[1]
     assert [m.id for m in again] == ids[:1]
@@ -151,5 +151,5 @@ def test_purge_hides_at_once_and_worker_reclaims(env):
     survivor = store.post(project, queue, record, 'c', [('new', 300, 0)])
     worker = PurgeWorker(store, client, interval=1)
     assert worker.run_once() == 3
-    listed = store.list(project, queue, record, 'x', None, 10, True, True, True)
+    listed = store.list(project, queue, record, 'x', None, 10, True, True, True).messages
     assert [m.id for m in listed] == survivor
