@@ -15,11 +15,12 @@ from zaqar_swift.storage.swift.queues import Catalog
 from zaqar_swift.storage.swift.store import MessageStore
 
 
-def make_store(swift_server, settle=0.25):
+def make_store(swift_server, settle=0.25, **options):
+    """(client, catalog, store) of their own; ``options`` go to MessageStore."""
     client = swift.SwiftClient.v1(swift_server.auth_url, swift_server.user,
                                   swift_server.key, timeout=30, retries=2)
     catalog = Catalog(client, 'zt', cache_ttl=2.0, tombstone_life=3600)
-    return client, catalog, MessageStore(client, catalog, 'zt', settle=settle)
+    return client, catalog, MessageStore(client, catalog, 'zt', settle=settle, **options)
 
 
 @pytest.fixture

@@ -51,22 +51,23 @@ class RowBudget:
 class QueueReader:
     """Listings and bodies of queue containers (``target`` is one)."""
 
-    def __init__(self, client: swift.SwiftClient, max_rows: int) -> None:
+    def __init__(self, client: swift.SwiftClient, max_rows: int, page: int = PAGE) -> None:
         self._client = client
         self.max_rows = max_rows
+        self.page = page
 
     def budget(self) -> RowBudget:
         """A fresh budget: one per API request."""
         return RowBudget(self.max_rows)
 
     def scan(self, target: swift.Target, start: str, budget: RowBudget,
-             end: str | None = None, page: int = PAGE) -> Iterator[views.BatchView]:
+             end: str | None = None, page: int | None = None) -> Iterator[views.BatchView]:
         """The batches after ``start``, a page at a time. A batch whose rows
         straddle two pages is held back until it is whole; when the budget
         runs out, the batch in hand is dropped (a view missing some of its
         state rows could show a claimed message as free) and
         ``budget.exhausted`` is set."""
-        marker, carried = start, []
+        marker, carried, page = start, [], page or self.page
         while True:
             size = budget.page(page)
             if not size:
@@ -98,7 +99,7 @@ class QueueReader:
         if len(wanted) > 1:
             marker = naming.batch_prefix(wanted[0])[:-1]
             end = naming.batch_end_marker(wanted[-1])
-            allowed = budget.page(PAGE)
+            allowed = budget.page(self.page)
             scan, reached = RowBudget(allowed), ''
             for view in self.scan(target, marker, scan, end):
                 reached = view.batch

@@ -24,6 +24,7 @@ from zaqar_swift import errors
 from zaqar_swift.storage.swift import client as swift
 from zaqar_swift.storage.swift import encoding
 from zaqar_swift.storage.swift import naming
+from zaqar_swift.storage.swift import reader
 from zaqar_swift.storage.swift import views
 from zaqar_swift.storage.swift.claims import TAKE, ClaimRecord, Claims, Intent
 from zaqar_swift.storage.swift.clock import Clock
@@ -57,7 +58,7 @@ class MessageStore:
                  clock: Clock | None = None, sleep: Callable[[float], None] = time.sleep,
                  bulk_delete: bool = True, reseller_prefix: str | None = None,
                  max_rows: int = DEFAULT_MAX_ROWS,
-                 longest_claim: int = DEFAULT_LONGEST_CLAIM) -> None:
+                 longest_claim: int = DEFAULT_LONGEST_CLAIM, page: int | None = None) -> None:
         self._client = client
         self._catalog = catalog
         self._prefix = prefix
@@ -67,7 +68,7 @@ class MessageStore:
         self._bulk = bulk_delete
         self._reseller = reseller_prefix
         self._longest_claim = longest_claim
-        self._reader = QueueReader(client, max_rows)
+        self._reader = QueueReader(client, max_rows, page or reader.PAGE)
         self.claims = Claims(client, self._reader, settle, self._clock, sleep, bulk_delete)
 
     def container(self, project: str, queue: str) -> swift.Target:
