@@ -1,6 +1,6 @@
 """Message lifecycle benchmark: post -> claim -> delete by claim.
 
-Starts its own local Swift (``zaqar_swift.saio.LocalSwift``, in a temporary
+Starts its own local Swift (``zaqar_swift.testing.saio.LocalSwift``, in a temporary
 directory, on free ports) and one zaqar-swift-api process against it, then
 pushes N messages through their whole life in batches of 10:
 
@@ -40,7 +40,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from zaqar_swift.saio import LocalSwift, free_port_block  # noqa: E402
+from zaqar_swift.testing.saio.local import LocalSwift, free_port_block  # noqa: E402
 from zaqar_swift.testing.api import LocalApi  # noqa: E402
 
 BATCH = 10

@@ -35,7 +35,7 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
-from zaqar_swift.saio import LocalSwift, free_port_block
+from zaqar_swift.testing.saio.local import LocalSwift, free_port_block
 from zaqar_swift.testing.api import LocalApi
 from zaqar_swift.testing.keystone import LocalKeystone
 

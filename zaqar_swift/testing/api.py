@@ -8,7 +8,7 @@ import time
 
 import requests
 
-from zaqar_swift.saio import log_tail
+from zaqar_swift.testing.saio.local import log_tail
 
 API_COMMAND = 'import sys; from zaqar_swift.cmd.api import main; sys.exit(main())'
 

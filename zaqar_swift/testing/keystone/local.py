@@ -4,7 +4,7 @@ with Keystone on one machine.
 :class:`LocalKeystone` keeps everything in one data directory (sqlite
 database, fernet and credential keys, config, log, pid file) and serves
 Keystone's public API with waitress on 127.0.0.1 (see
-:mod:`zaqar_swift.testing.keystone_launch`). Its helpers create, through
+:mod:`zaqar_swift.testing.keystone.launch`). Its helpers create, through
 Keystone's own API, what a messaging deployment needs: projects, users with
 roles, the ``service`` project with the ``zaqar`` and ``swift`` service
 users, and catalog entries.
@@ -31,8 +31,8 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-from zaqar_swift import saio
-from zaqar_swift.saio_config import KeystoneAuth
+from zaqar_swift.testing.saio import local as saio
+from zaqar_swift.testing.saio.config import KeystoneAuth
 
 DOMAIN = 'Default'
 REGION = 'RegionOne'
@@ -47,8 +47,8 @@ ZAQAR_ROLES = ('admin', 'ResellerAdmin', 'service')
 # Swift's own auth_token user only validates tokens.
 SWIFT_ROLES = ('admin', 'service')
 STATE_FILE = 'keystone.json'
-_PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
+_PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))))
 
 # password_hash_rounds = 4 and the in-memory cache: a token in about 20 ms
 # instead of 0.4 s. Tokens last a day, for manual trials.
@@ -240,7 +240,7 @@ class LocalKeystone:
                            'admin_password': self._admin_password})
 
     def _launch(self, *args: str) -> list[str]:
-        return [self.python, '-m', 'zaqar_swift.testing.keystone_launch', *args]
+        return [self.python, '-m', 'zaqar_swift.testing.keystone.launch', *args]
 
     def _env(self, **extra: str) -> dict[str, str]:
         env = dict(os.environ, PYTHONUNBUFFERED='1', **extra)

@@ -245,7 +245,7 @@ def _cache_filter(layout: Layout) -> str:
         return ('use = egg:swift#memcache\n'
                 'memcache_servers = 127.0.0.1:%d\n'
                 'memcache_max_connections = 8\n' % layout.memcached_port)
-    return 'paste.filter_factory = zaqar_swift.saio_cache:filter_factory\n'
+    return 'paste.filter_factory = zaqar_swift.testing.saio.cache:filter_factory\n'
 
 
 def proxy_pipeline(layout: Layout) -> tuple[str, ...]:

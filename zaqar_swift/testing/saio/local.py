@@ -6,7 +6,7 @@ container, object and proxy servers, the object-expirer, a fast updater and,
 when it is on PATH, memcached) runs detached from its starter, in its own
 session, with a pid file and a log file in the data directory; so ``stop``
 and ``status`` work from any process. Nothing is written outside the data
-directory: see :mod:`zaqar_swift.saio_launch` for how Swift is kept away
+directory: see :mod:`zaqar_swift.testing.saio.launch` for how Swift is kept away
 from ``/etc/swift``.
 """
 from __future__ import annotations
@@ -25,15 +25,16 @@ import sys
 import time
 import urllib.parse
 
-from zaqar_swift import saio_config
-from zaqar_swift.saio_config import KeystoneAuth, Layout
+from zaqar_swift.testing.saio import config
+from zaqar_swift.testing.saio.config import KeystoneAuth, Layout
 
 SWIFT_PROCESSES = ('account', 'container', 'object', 'proxy', 'expirer',
                    'updater')
 _CONF_STEMS = {'account': 'account-server', 'container': 'container-server',
                'object': 'object-server', 'proxy': 'proxy-server',
                'expirer': 'object-expirer', 'updater': 'saio-updater'}
-_PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))))
 
 
 class LocalSwift:
@@ -42,16 +43,16 @@ class LocalSwift:
     ``base_port`` (default ``proxy_port + 1``) and the next three ports are
     the account, container and object servers and memcached. ``memcached``
     None means "if memcached is on PATH"; without it the proxy keeps its
-    cache in its own process (:mod:`zaqar_swift.saio_cache`). ``keystone``
+    cache in its own process (:mod:`zaqar_swift.testing.saio.cache`). ``keystone``
     puts Keystone's auth_token and keystoneauth in tempauth's place (see
-    :class:`~zaqar_swift.saio_config.KeystoneAuth`; accounts are then
+    :class:`~zaqar_swift.testing.saio.config.KeystoneAuth`; accounts are then
     ``AUTH_<project id>``, and ``user``/``key`` are not served).
     """
 
     policies: dict[str, int] = {
         name: replicas for name, (_i, replicas) in
-        saio_config.POLICIES.items()}
-    default_policy: str = saio_config.DEFAULT_POLICY
+        config.POLICIES.items()}
+    default_policy: str = config.DEFAULT_POLICY
 
     def __init__(self, data_dir: str, proxy_port: int = 8080,
                  base_port: int | None = None,
@@ -60,7 +61,7 @@ class LocalSwift:
         data_dir = os.path.abspath(data_dir)
         if memcached is None:
             memcached = shutil.which('memcached') is not None
-        key = saio_config.read_state(data_dir).get('key') or saio_config.new_key()
+        key = config.read_state(data_dir).get('key') or config.new_key()
         self.layout = Layout(
             data_dir=data_dir, proxy_port=proxy_port,
             base_port=proxy_port + 1 if base_port is None else base_port,
@@ -70,7 +71,7 @@ class LocalSwift:
     @classmethod
     def from_data_dir(cls, data_dir: str, **overrides) -> 'LocalSwift':
         """The instance last started in ``data_dir`` (same ports), if any."""
-        state = saio_config.read_state(os.path.abspath(data_dir))
+        state = config.read_state(os.path.abspath(data_dir))
         kwargs = {k: state[k] for k in ('proxy_port', 'base_port')
                   if k in state}
         kwargs.update((k, v) for k, v in overrides.items() if v is not None)
@@ -100,7 +101,7 @@ class LocalSwift:
 
     @property
     def user(self) -> str:
-        return '%s:%s' % saio_config.ACCOUNT_USER
+        return '%s:%s' % config.ACCOUNT_USER
 
     @property
     def key(self) -> str:
@@ -109,7 +110,7 @@ class LocalSwift:
     @property
     def storage_url(self) -> str:
         return 'http://127.0.0.1:%d/v1/AUTH_%s' % (
-            self.layout.proxy_port, saio_config.ACCOUNT_USER[0])
+            self.layout.proxy_port, config.ACCOUNT_USER[0])
 
     @property
     def swift_dir(self) -> str:
@@ -138,7 +139,7 @@ class LocalSwift:
         none (the caller adds its service user's keystoneauth1 options)."""
         if self.layout.keystone is not None:
             return {}
-        return saio_config.v1_swift_options(self.auth_url, self.user, self.key)
+        return config.v1_swift_options(self.auth_url, self.user, self.key)
 
     def write_api_conf(self, path: str | None = None, bind_port: int = 8888,
                        extra: dict[str, dict[str, object]] | None = None
@@ -146,7 +147,7 @@ class LocalSwift:
         """Write an oslo.config file for zaqar-swift-api; return its path."""
         path = path or self.api_conf_path
         with open(path, 'w') as f:
-            f.write(saio_config.api_conf(self.api_swift_options(), bind_port,
+            f.write(config.api_conf(self.api_swift_options(), bind_port,
                                          extra))
         return path
 
@@ -172,7 +173,7 @@ class LocalSwift:
         if self.layout.memcached and not shutil.which('memcached'):
             raise RuntimeError('memcached=True but memcached is not on PATH')
         self._check_ports_free()
-        saio_config.write_all(self.layout)
+        config.write_all(self.layout)
         deadline = time.monotonic() + timeout
         try:
             for name in self.process_names():
@@ -236,7 +237,7 @@ class LocalSwift:
             if os.geteuid() == 0:
                 cmd += ['-u', 'root']
             return cmd
-        return [sys.executable, '-m', 'zaqar_swift.saio_launch', name,
+        return [sys.executable, '-m', 'zaqar_swift.testing.saio.launch', name,
                 self.layout.etc_dir, self.layout.conf_path(_CONF_STEMS[name]),
                 self.log_path(name)]
 
@@ -285,7 +286,7 @@ class LocalSwift:
 
     def _ports_changed(self) -> bool:
         """Whether the running processes were started otherwise."""
-        state = saio_config.read_state(self.data_dir)
+        state = config.read_state(self.data_dir)
         current = dataclasses.asdict(self.layout)
         return any(state.get(k) != current[k]
                    for k in ('proxy_port', 'base_port', 'memcached',
@@ -331,7 +332,7 @@ class LocalSwift:
                 self.layout.keystone, self.proxy_port)
         else:
             token, storage_url = _authenticate(
-                self.auth_url, '%s:%s' % saio_config.PROBE_USER, self.key)
+                self.auth_url, '%s:%s' % config.PROBE_USER, self.key)
         container = storage_url + '/saio-probe'
         body = b'probe %f' % time.time()
         _request('PUT', container, token, expect=(201, 202))

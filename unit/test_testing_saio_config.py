@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import configparser
 
-from zaqar_swift import saio_config
-from zaqar_swift.saio import LocalSwift
+from zaqar_swift.testing.saio import config as saio_config
+from zaqar_swift.testing.saio.local import LocalSwift
 
 
 def layout(tmp_path, memcached=False) -> saio_config.Layout:
@@ -42,7 +42,8 @@ def test_proxy_pipeline_has_what_the_driver_needs(tmp_path):
     assert pipeline[-1] == 'proxy-server'
     assert conf['filter:tempauth']['user_messaging_zaqar'] == \
         'k .admin .reseller_admin'
-    assert 'saio_cache' in conf['filter:cache']['paste.filter_factory']
+    assert conf['filter:cache']['paste.filter_factory'] == \
+        'zaqar_swift.testing.saio.cache:filter_factory'
 
 
 def test_memcached_replaces_the_in_process_cache(tmp_path):
