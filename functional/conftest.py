@@ -35,9 +35,10 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
-from zaqar_swift.testing.saio.local import LocalSwift, free_port_block
 from zaqar_swift.testing.api import LocalApi
 from zaqar_swift.testing.keystone import LocalKeystone
+from zaqar_swift.testing.ports import free_port_block
+from zaqar_swift.testing.saio import LocalSwift
 
 SWIFT_START_TIMEOUT = 60.0
 KEYSTONE_START_TIMEOUT = 180.0

@@ -13,7 +13,9 @@ import pytest
 import requests
 from swiftclient import client as swiftclient
 
-from zaqar_swift.testing.saio.local import LocalSwift, free_port_block, pid_alive
+from zaqar_swift.testing.ports import free_port_block
+from zaqar_swift.testing.processes import pid_alive
+from zaqar_swift.testing.saio import LocalSwift
 
 
 @pytest.fixture(scope='module')

@@ -4,7 +4,7 @@ from __future__ import annotations
 import configparser
 
 from zaqar_swift.testing.saio import config as saio_config
-from zaqar_swift.testing.saio.local import LocalSwift
+from zaqar_swift.testing.saio import LocalSwift
 
 
 def layout(tmp_path, memcached=False) -> saio_config.Layout:

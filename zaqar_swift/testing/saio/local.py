@@ -11,20 +11,16 @@ from ``/etc/swift``.
 """
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import http.client
 import json
 import os
-import random
 import shutil
-import signal
-import socket
-import subprocess
-import sys
 import time
 import urllib.parse
 
+from zaqar_swift.testing import processes
+from zaqar_swift.testing.ports import port_is_free
 from zaqar_swift.testing.saio import config
 from zaqar_swift.testing.saio.config import KeystoneAuth, Layout
 
@@ -33,8 +29,6 @@ SWIFT_PROCESSES = ('account', 'container', 'object', 'proxy', 'expirer',
 _CONF_STEMS = {'account': 'account-server', 'container': 'container-server',
                'object': 'object-server', 'proxy': 'proxy-server',
                'expirer': 'object-expirer', 'updater': 'saio-updater'}
-_PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__)))))
 
 
 class LocalSwift:
@@ -66,7 +60,7 @@ class LocalSwift:
             data_dir=data_dir, proxy_port=proxy_port,
             base_port=proxy_port + 1 if base_port is None else base_port,
             memcached=memcached, key=key, keystone=keystone)
-        self._children: dict[str, subprocess.Popen] = {}
+        self._processes: dict[str, processes.LocalProcess] = {}
 
     @classmethod
     def from_data_dir(cls, data_dir: str, **overrides) -> 'LocalSwift':
@@ -147,8 +141,7 @@ class LocalSwift:
         """Write an oslo.config file for zaqar-swift-api; return its path."""
         path = path or self.api_conf_path
         with open(path, 'w') as f:
-            f.write(config.api_conf(self.api_swift_options(), bind_port,
-                                         extra))
+            f.write(config.api_conf(self.api_swift_options(), bind_port, extra))
         return path
 
     # -- lifecycle ---------------------------------------------------------
@@ -157,7 +150,8 @@ class LocalSwift:
         """Start every process and wait until a PUT/GET through tempauth works.
 
         Idempotent: a cluster that already runs is only checked. Raises
-        RuntimeError, with the tail of the logs, when it cannot start.
+        StartError (a RuntimeError), with the tail of the logs, when it
+        cannot start.
         """
         running = [n for n, info in self.status()['processes'].items()
                    if info['running']]
@@ -165,7 +159,7 @@ class LocalSwift:
             self.stop()
             running = []
         if len(running) == len(self.process_names()):
-            self._wait_ready(time.monotonic() + timeout)
+            self.wait_ready(timeout)
             self.write_api_conf()
             return
         if running:
@@ -174,11 +168,10 @@ class LocalSwift:
             raise RuntimeError('memcached=True but memcached is not on PATH')
         self._check_ports_free()
         config.write_all(self.layout)
-        deadline = time.monotonic() + timeout
         try:
             for name in self.process_names():
-                self._spawn(name)
-            self._wait_ready(deadline)
+                self.process(name).start()
+            self.wait_ready(timeout)
         except BaseException:
             self.stop()
             raise
@@ -187,36 +180,35 @@ class LocalSwift:
     def stop(self, timeout: float = 10.0) -> None:
         """Stop every process of this data dir, also ones another process
         started (found through their pid files)."""
-        pids = {name: self._live_pid(name) for name in self.process_names()}
-        for pid in pids.values():
-            if pid:
-                signal_group(pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        for name, pid in pids.items():
-            if pid and not self._wait_exit(name, pid, deadline):
-                signal_group(pid, signal.SIGKILL)
-                self._wait_exit(name, pid, time.monotonic() + 2)
-        for name in self.process_names():
-            self._children.pop(name, None)
-            _remove(self.layout.pid_path(name))
+        processes.stop_all(
+            [self.process(name) for name in self.process_names()], timeout)
 
     def status(self) -> dict:
         """``{'running': bool, 'auth_url', 'data_dir', 'processes': {name:
         {'pid': int | None, 'running': bool}}}``."""
-        processes = {}
-        for name in self.process_names():
-            pid = self._live_pid(name)
-            processes[name] = {'pid': pid, 'running': pid is not None}
-        return {'running': all(p['running'] for p in processes.values()),
+        status = {name: self.process(name).status()
+                  for name in self.process_names()}
+        return {'running': all(p['running'] for p in status.values()),
                 'auth_url': self.auth_url, 'data_dir': self.data_dir,
-                'processes': processes}
+                'processes': status}
+
+    def process(self, name: str) -> processes.LocalProcess:
+        """One process of this cluster (``proxy``, ``object``, ...), e.g. to
+        stop or kill it in a fault test and start it again (then call
+        :meth:`wait_ready`)."""
+        if name not in self._processes:
+            self._processes[name] = processes.LocalProcess(
+                name, self._command(name), self.log_path(name),
+                self.layout.pid_path(name), marker=self.data_dir,
+                cwd=self.data_dir)
+        return self._processes[name]
 
     def rss_bytes(self) -> int:
         """Resident memory of all running processes of this cluster."""
         total = 0
         for info in self.status()['processes'].values():
             if info['pid']:
-                total += _rss_bytes(info['pid'])
+                total += processes.rss_bytes(info['pid'])
         return total
 
     def __enter__(self) -> 'LocalSwift':
@@ -225,8 +217,6 @@ class LocalSwift:
 
     def __exit__(self, *exc) -> None:
         self.stop()
-
-    # -- processes ---------------------------------------------------------
 
     def _command(self, name: str) -> list[str]:
         if name == 'memcached':
@@ -237,52 +227,9 @@ class LocalSwift:
             if os.geteuid() == 0:
                 cmd += ['-u', 'root']
             return cmd
-        return [sys.executable, '-m', 'zaqar_swift.testing.saio.launch', name,
-                self.layout.etc_dir, self.layout.conf_path(_CONF_STEMS[name]),
-                self.log_path(name)]
-
-    def _spawn(self, name: str) -> None:
-        env = dict(os.environ, PYTHONUNBUFFERED='1')
-        # Swift daemons chdir to /: make this package importable from there.
-        env['PYTHONPATH'] = os.pathsep.join(
-            p for p in (_PACKAGE_PARENT, env.get('PYTHONPATH')) if p)
-        with open(self.log_path(name), 'ab') as log:
-            proc = subprocess.Popen(
-                self._command(name), stdin=subprocess.DEVNULL, stdout=log,
-                stderr=subprocess.STDOUT, cwd=self.data_dir, env=env,
-                start_new_session=True)
-        self._children[name] = proc
-        with open(self.layout.pid_path(name), 'w') as f:
-            f.write('%d\n' % proc.pid)
-
-    def _live_pid(self, name: str) -> int | None:
-        """The pid of process ``name`` of this data dir, if it runs."""
-        try:
-            with open(self.layout.pid_path(name)) as f:
-                pid = int(f.read().split()[0])
-        except (OSError, ValueError, IndexError):
-            return None
-        child = self._children.get(name)
-        if child is not None and child.pid == pid:
-            return pid if child.poll() is None else None
-        if not pid_alive(pid):
-            return None
-        # A pid is reused after its process exits: check it is ours.
-        cmdline = _cmdline(pid)
-        if cmdline is not None and self.data_dir not in cmdline:
-            return None
-        return pid
-
-    def _wait_exit(self, name: str, pid: int, deadline: float) -> bool:
-        child = self._children.get(name)
-        while time.monotonic() < deadline:
-            if child is not None and child.pid == pid:
-                if child.poll() is not None:
-                    return True
-            elif not pid_alive(pid):
-                return True
-            time.sleep(0.05)
-        return False
+        return processes.python_command(
+            'zaqar_swift.testing.saio.launch', name, self.layout.etc_dir,
+            self.layout.conf_path(_CONF_STEMS[name]), self.log_path(name))
 
     def _ports_changed(self) -> bool:
         """Whether the running processes were started otherwise."""
@@ -301,24 +248,12 @@ class LocalSwift:
 
     # -- readiness ---------------------------------------------------------
 
-    def _wait_ready(self, deadline: float) -> None:
-        error = 'not tried'
-        while True:
-            dead = [n for n, i in self.status()['processes'].items()
-                    if not i['running']]
-            if dead:
-                raise RuntimeError(self._failure(
-                    'process(es) exited: %s' % ', '.join(dead)))
-            try:
-                self.probe()
-                return
-            except (OSError, http.client.HTTPException, RuntimeError) as exc:
-                error = str(exc) or repr(exc)
-            if time.monotonic() > deadline:
-                raise RuntimeError(self._failure(
-                    'no working PUT/GET before the timeout; last error: %s'
-                    % error))
-            time.sleep(0.1)
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        """Wait until every process runs and a PUT/GET works; StartError
+        with the tail of every log when a process exits or time runs out."""
+        processes.wait_ready(
+            [self.process(name) for name in self.process_names()], self.probe,
+            timeout, 'local Swift in %s' % self.data_dir)
 
     def probe(self) -> None:
         """Authenticate, PUT and GET back a small object; raise on failure.
@@ -340,16 +275,6 @@ class LocalSwift:
         got = _request('GET', container + '/probe', token, expect=(200,))
         if got != body:
             raise RuntimeError('probe object came back different')
-
-    def _failure(self, reason: str, lines: int = 25) -> str:
-        parts = ['local Swift in %s failed to start: %s' % (self.data_dir,
-                                                            reason)]
-        for name in self.process_names():
-            tail = log_tail(self.log_path(name), lines)
-            if tail:
-                parts.append('--- %s (last %d lines) ---\n%s'
-                             % (self.log_path(name), lines, tail))
-        return '\n'.join(parts)
 
 
 # -- helpers -----------------------------------------------------------------
@@ -410,197 +335,3 @@ def _connect(url: str) -> tuple[http.client.HTTPConnection, str]:
     parts = urllib.parse.urlsplit(url)
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=5)
     return conn, parts.path + ('?' + parts.query if parts.query else '')
-
-
-def pid_alive(pid: int) -> bool:
-    """Whether process ``pid`` runs (a zombie does not count)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie still answers kill(0); it is gone for our purposes.
-    try:
-        with open('/proc/%d/stat' % pid) as f:
-            return f.read().rsplit(')', 1)[1].split()[0] != 'Z'
-    except (OSError, IndexError):
-        return True
-
-
-def _cmdline(pid: int) -> str | None:
-    try:
-        with open('/proc/%d/cmdline' % pid, 'rb') as f:
-            return f.read().replace(b'\0', b' ').decode('utf-8', 'replace')
-    except OSError:
-        return None
-
-
-def _rss_bytes(pid: int) -> int:
-    try:
-        with open('/proc/%d/status' % pid) as f:
-            for line in f:
-                if line.startswith('VmRSS:'):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return 0
-
-
-def signal_group(pid: int, sig: int) -> None:
-    """Signal the session we started the process in (its pid is the pgid)."""
-    try:
-        os.killpg(pid, sig)
-    except (ProcessLookupError, PermissionError):
-        try:
-            os.kill(pid, sig)
-        except (ProcessLookupError, PermissionError):
-            pass
-
-
-def _remove(path: str) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
-
-
-def log_tail(path: str, lines: int = 25) -> str:
-    """The last ``lines`` lines of a log file ('' if there is none)."""
-    try:
-        with open(path, 'rb') as f:
-            f.seek(0, os.SEEK_END)
-            f.seek(max(0, f.tell() - 64 * 1024))
-            data = f.read().decode('utf-8', 'replace')
-    except OSError:
-        return ''
-    return '\n'.join(data.splitlines()[-lines:])
-
-
-def port_is_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(('127.0.0.1', port))
-        except OSError:
-            return False
-    return True
-
-
-def free_port_block(count: int, low: int = 20000, high: int = 32000) -> int:
-    """First of ``count`` consecutive free ports in [low, high).
-
-    Below 32768: ports of the ephemeral range get taken by outgoing
-    connections between our check and the server's bind.
-    """
-    for _attempt in range(200):
-        base = random.randrange(low, high - count)
-        if all(port_is_free(base + i) for i in range(count)):
-            return base
-    raise RuntimeError('no %d consecutive free ports in [%d, %d)'
-                       % (count, low, high))
-
-
-# -- command line ------------------------------------------------------------
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog='zaqar-swift-saio',
-        description='Run a local Swift All-In-One for zaqar-swift.')
-    parser.add_argument('command', choices=('start', 'stop', 'status'))
-    parser.add_argument('--data-dir', default='.saio',
-                        help='where configs, rings, data, logs and pid files '
-                             'live (default: %(default)s)')
-    parser.add_argument('--proxy-port', type=int,
-                        help='proxy port (default: the last one used in this '
-                             'data dir, else 8080)')
-    parser.add_argument('--base-port', type=int,
-                        help='first of 4 ports for account, container, object '
-                             'servers and memcached (default: proxy port + 1)')
-    parser.add_argument('--memcached', action=argparse.BooleanOptionalAction,
-                        default=None,
-                        help='run memcached (default: if it is on PATH)')
-    parser.add_argument('--api-port', type=int, default=8888,
-                        help='bind_port written to zaqar-swift.conf')
-    parser.add_argument('--timeout', type=float, default=60.0,
-                        help='seconds to wait for Swift to work')
-    parser.add_argument('--foreground', action='store_true',
-                        help='stay attached; Ctrl-C stops Swift')
-    parser.add_argument('--json', action='store_true',
-                        help='status as JSON')
-    return parser
-
-
-def _print_started(swift: LocalSwift, seconds: float) -> None:
-    policies = ', '.join(
-        '%s (%d replica%s%s)' % (
-            name, n, '' if n == 1 else 's',
-            ', default' if name == swift.default_policy else '')
-        for name, n in swift.policies.items())
-    print('Local Swift runs in %.1f s (data, logs: %s)'
-          % (seconds, swift.data_dir))
-    print('  auth URL : %s' % swift.auth_url)
-    print('  user     : %s' % swift.user)
-    print('  key      : %s' % swift.key)
-    print('  policies : %s' % policies)
-    print('  API conf : %s' % swift.api_conf_path)
-    print('  try      : swift -A %s -U %s -K %s stat'
-          % (swift.auth_url, swift.user, swift.key))
-    sys.stdout.flush()
-
-
-def _run_foreground(swift: LocalSwift) -> int:
-    stop = []
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda signum, _frame: stop.append(signum))
-    code = 0
-    while not stop:
-        time.sleep(0.5)
-        dead = [n for n, i in swift.status()['processes'].items()
-                if not i['running']]
-        if dead:
-            print('process(es) exited: %s; stopping' % ', '.join(dead),
-                  file=sys.stderr)
-            code = 1
-            break
-    swift.stop()
-    print('Local Swift stopped')
-    return code
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    swift = LocalSwift.from_data_dir(
-        args.data_dir, proxy_port=args.proxy_port, base_port=args.base_port,
-        memcached=args.memcached)
-    if args.command == 'stop':
-        swift.stop()
-        print('Local Swift in %s stopped' % swift.data_dir)
-        return 0
-    if args.command == 'status':
-        return _print_status(swift, args.json)
-    began = time.monotonic()
-    try:
-        swift.start(timeout=args.timeout)
-    except RuntimeError as exc:
-        print(exc, file=sys.stderr)
-        return 1
-    swift.write_api_conf(bind_port=args.api_port)
-    _print_started(swift, time.monotonic() - began)
-    return _run_foreground(swift) if args.foreground else 0
-
-
-def _print_status(swift: LocalSwift, as_json: bool) -> int:
-    status = swift.status()
-    if as_json:
-        print(json.dumps(status, indent=2))
-    else:
-        for name, info in status['processes'].items():
-            print('%-10s %s' % (name, 'running, pid %d' % info['pid']
-                                if info['running'] else 'stopped'))
-        print('auth URL: %s' % status['auth_url'])
-    return 0 if status['running'] else 3
-
-
-if __name__ == '__main__':
-    sys.exit(main())
