@@ -23,6 +23,7 @@ from zaqar_swift.testing import processes
 from zaqar_swift.testing.ports import port_is_free
 from zaqar_swift.testing.saio import config
 from zaqar_swift.testing.saio.config import KeystoneAuth, Layout
+from zaqar_swift.testing.saio.faults import FaultsClient
 
 SWIFT_PROCESSES = ('account', 'container', 'object', 'proxy', 'expirer',
                    'updater')
@@ -114,6 +115,12 @@ class LocalSwift:
     @property
     def devices_dir(self) -> str:
         return self.layout.devices_dir
+
+    @property
+    def faults(self) -> FaultsClient:
+        """The fault-injection control of this proxy
+        (:mod:`zaqar_swift.testing.saio.faults`)."""
+        return FaultsClient('http://127.0.0.1:%d' % self.proxy_port)
 
     @property
     def api_conf_path(self) -> str:
