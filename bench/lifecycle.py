@@ -1,6 +1,6 @@
 """Message lifecycle benchmark: post -> claim -> delete by claim.
 
-Starts its own local Swift (``zaqar_swift.saio.LocalSwift``, in a temporary
+Starts its own local Swift (``zaqar_swift.testing.saio.LocalSwift``, in a temporary
 directory, on free ports) and one zaqar-swift-api process against it, then
 pushes N messages through their whole life in batches of 10:
 
@@ -40,8 +40,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from zaqar_swift.saio import LocalSwift, free_port_block  # noqa: E402
 from zaqar_swift.testing.api import LocalApi  # noqa: E402
+from zaqar_swift.testing.ports import free_port_block  # noqa: E402
+from zaqar_swift.testing.saio import LocalSwift  # noqa: E402
 
 BATCH = 10
 QUEUE = 'bench'
@@ -94,11 +95,8 @@ class ApiProcess(LocalApi):
         swift.write_api_conf(self.conf_path, bind_port=port)
 
     def start(self) -> None:
-        env = dict(os.environ)
-        env['PYTHONPATH'] = os.pathsep.join(
-            p for p in (ROOT, env.get('PYTHONPATH')) if p)
         try:
-            super().start(API_START_TIMEOUT, cwd=ROOT, env=env, start_new_session=True)
+            super().start(API_START_TIMEOUT)
         except RuntimeError as exc:
             raise BenchError(str(exc)) from exc
 

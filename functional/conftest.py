@@ -11,6 +11,16 @@
                 started is stopped at the end of the session.
 ``api``         the API with the default configuration, shared by the session.
 
+For tests that break Swift (remove a device, stop the proxy, kill a process):
+
+``own_swift``        a LocalSwift of this test alone (fresh data dir, free
+                     ports), stopped at the end of the test.
+``own_api_factory``  like ``api_factory``, against ``own_swift``; what it
+                     started is stopped at the end of the test.
+
+Both Swifts have the fault filter in their proxy: ``swift.faults.add(Rule(
+...))`` (:mod:`zaqar_swift.testing.saio.faults`); clear what you add.
+
 Against a real Keystone (only the tests that ask for these start them):
 
 ``keystone``             a LocalKeystone of the session
@@ -35,9 +45,10 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
-from zaqar_swift.saio import LocalSwift, free_port_block
 from zaqar_swift.testing.api import LocalApi
 from zaqar_swift.testing.keystone import LocalKeystone
+from zaqar_swift.testing.ports import free_port_block
+from zaqar_swift.testing.saio import LocalSwift
 
 SWIFT_START_TIMEOUT = 60.0
 KEYSTONE_START_TIMEOUT = 180.0
@@ -97,27 +108,50 @@ def _started(server: Any, timeout: float) -> Any:
 @pytest.fixture(scope='session')
 def swift(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSwift]:
     """A running local Swift of this test session."""
-    base = free_port_block(5)
-    server = _started(LocalSwift(str(tmp_path_factory.mktemp('saio')),
-                                 proxy_port=base, base_port=base + 1),
-                      SWIFT_START_TIMEOUT)
+    server = _new_swift(tmp_path_factory, 'saio')
     yield server
     server.stop()
+
+
+def _new_swift(tmp_path_factory: pytest.TempPathFactory, name: str) -> LocalSwift:
+    base = free_port_block(5)
+    return _started(LocalSwift(str(tmp_path_factory.mktemp(name)), proxy_port=base,
+                               base_port=base + 1), SWIFT_START_TIMEOUT)
+
+
+def _api_starter(swift: LocalSwift, workdir: str, started: list[ApiServer]
+                 ) -> Callable[..., ApiServer]:
+    def start(**overrides: object) -> ApiServer:
+        server = ApiServer(swift, workdir, free_port_block(1), overrides)
+        started.append(server)
+        return server.start()
+    return start
 
 
 @pytest.fixture(scope='session')
 def api_factory(swift: LocalSwift, tmp_path_factory: pytest.TempPathFactory
                 ) -> Iterator[Callable[..., ApiServer]]:
     """Start zaqar-swift-api processes with extra options (see module doc)."""
-    workdir = str(tmp_path_factory.mktemp('api'))
     started: list[ApiServer] = []
+    yield _api_starter(swift, str(tmp_path_factory.mktemp('api')), started)
+    for server in started:
+        server.stop()
 
-    def start(**overrides: object) -> ApiServer:
-        server = ApiServer(swift, workdir, free_port_block(1), overrides)
-        started.append(server)
-        return server.start()
 
-    yield start
+@pytest.fixture
+def own_swift(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSwift]:
+    """A running local Swift of this test alone, which it may break."""
+    server = _new_swift(tmp_path_factory, 'saio-own')
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def own_api_factory(own_swift: LocalSwift, tmp_path_factory: pytest.TempPathFactory
+                    ) -> Iterator[Callable[..., ApiServer]]:
+    """``api_factory`` against ``own_swift``."""
+    started: list[ApiServer] = []
+    yield _api_starter(own_swift, str(tmp_path_factory.mktemp('api-own')), started)
     for server in started:
         server.stop()
 

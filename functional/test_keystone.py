@@ -25,7 +25,7 @@ from oslo_config import cfg
 
 from zaqar_swift import bootstrap
 from zaqar_swift import conf as options
-from zaqar_swift import saio_config
+from zaqar_swift.testing.saio import config as saio_config
 from zaqar_swift.storage.swift import client as swift_client
 
 try:

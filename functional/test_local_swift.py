@@ -13,7 +13,9 @@ import pytest
 import requests
 from swiftclient import client as swiftclient
 
-from zaqar_swift.saio import LocalSwift, free_port_block, pid_alive
+from zaqar_swift.testing.ports import free_port_block
+from zaqar_swift.testing.processes import pid_alive
+from zaqar_swift.testing.saio import LocalSwift
 
 
 @pytest.fixture(scope='module')
@@ -152,7 +154,7 @@ def test_status_names_every_process(swift):
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, '-m', 'zaqar_swift.saio', *args],
+        [sys.executable, '-m', 'zaqar_swift.testing.saio', *args],
         capture_output=True, text=True, timeout=120)
 
 

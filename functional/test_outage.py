@@ -4,7 +4,7 @@ import uuid
 
 import requests
 
-from zaqar_swift.saio import free_port_block
+from zaqar_swift.testing.ports import free_port_block
 
 
 def test_swift_unreachable_is_503_json(api_factory):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import configparser
 
-from zaqar_swift import saio_config
-from zaqar_swift.testing import keystone_launch
 from zaqar_swift.testing.keystone import Credentials, LocalKeystone
+from zaqar_swift.testing.keystone import launch as keystone_launch
+from zaqar_swift.testing.saio import config as saio_config
 
 
 def test_api_options_validate_tokens_and_reach_swift_as_the_service_user(tmp_path):

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import configparser
 
-from zaqar_swift import saio_config
-from zaqar_swift.saio import LocalSwift
+from zaqar_swift.testing.saio import config as saio_config
+from zaqar_swift.testing.saio import LocalSwift
 
 
 def layout(tmp_path, memcached=False) -> saio_config.Layout:
@@ -42,7 +42,8 @@ def test_proxy_pipeline_has_what_the_driver_needs(tmp_path):
     assert pipeline[-1] == 'proxy-server'
     assert conf['filter:tempauth']['user_messaging_zaqar'] == \
         'k .admin .reseller_admin'
-    assert 'saio_cache' in conf['filter:cache']['paste.filter_factory']
+    assert conf['filter:cache']['paste.filter_factory'] == \
+        'zaqar_swift.testing.saio.cache:filter_factory'
 
 
 def test_memcached_replaces_the_in_process_cache(tmp_path):
@@ -120,3 +121,17 @@ def test_keystone_proxy_puts_authtoken_and_keystoneauth_in_tempauth_place(tmp_pa
     assert swift.api_swift_options() == {}
     assert swift.auth_url == 'http://127.0.0.1:5000/v3'
     assert swift.endpoint_template == 'http://127.0.0.1:21000/v1/AUTH_%(project_id)s'
+
+
+def test_fault_filter_sits_after_bulk_just_before_the_proxy_in_both_variants(tmp_path):
+    auth = saio_config.KeystoneAuth(
+        'http://127.0.0.1:5000/v3', 'swift', 'pw', 'service', 'probe', 'ppw', 'probe')
+    for keystone in (None, auth):
+        lay = saio_config.Layout(data_dir=str(tmp_path), proxy_port=21000, base_port=21001,
+                                 memcached=False, key='k', keystone=keystone)
+        conf = parse(saio_config.server_confs(lay)['proxy-server'])
+        pipeline = conf['pipeline:main']['pipeline'].split()
+        assert pipeline[-3:] == ['faults', 'proxy-logging', 'proxy-server']
+        assert pipeline.index('bulk') < pipeline.index('faults')
+        assert conf['filter:faults']['paste.filter_factory'] == \
+            'zaqar_swift.testing.saio.faults:filter_factory'

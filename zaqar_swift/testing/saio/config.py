@@ -32,7 +32,7 @@ PROBE_USER = ('saio', 'probe')          # readiness checks, its own account
 STATE_FILE = 'saio.json'
 PROXY_PIPELINE = (
     'catch_errors', 'gatekeeper', 'healthcheck', 'proxy-logging', 'cache',
-    'listing_formats', 'bulk', 'tempauth', 'copy', 'slo', 'dlo',
+    'listing_formats', 'bulk', 'tempauth', 'copy', 'slo', 'dlo', 'faults',
     'proxy-logging', 'proxy-server')
 # Keystone instead of tempauth: auth_token validates, keystoneauth authorizes.
 KEYSTONE_AUTH_FILTERS = ('authtoken', 'keystoneauth')
@@ -245,7 +245,7 @@ def _cache_filter(layout: Layout) -> str:
         return ('use = egg:swift#memcache\n'
                 'memcache_servers = 127.0.0.1:%d\n'
                 'memcache_max_connections = 8\n' % layout.memcached_port)
-    return 'paste.filter_factory = zaqar_swift.saio_cache:filter_factory\n'
+    return 'paste.filter_factory = zaqar_swift.testing.saio.cache:filter_factory\n'
 
 
 def proxy_pipeline(layout: Layout) -> tuple[str, ...]:
@@ -336,6 +336,11 @@ use = egg:swift#slo
 
 [filter:dlo]
 use = egg:swift#dlo
+
+# Test faults (inert until a rule is added): after bulk, so bulk-delete
+# subrequests pass through it; its control path needs no auth.
+[filter:faults]
+paste.filter_factory = zaqar_swift.testing.saio.faults:filter_factory
 """
 
 

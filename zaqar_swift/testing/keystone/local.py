@@ -4,12 +4,12 @@ with Keystone on one machine.
 :class:`LocalKeystone` keeps everything in one data directory (sqlite
 database, fernet and credential keys, config, log, pid file) and serves
 Keystone's public API with waitress on 127.0.0.1 (see
-:mod:`zaqar_swift.testing.keystone_launch`). Its helpers create, through
+:mod:`zaqar_swift.testing.keystone.launch`). Its helpers create, through
 Keystone's own API, what a messaging deployment needs: projects, users with
 roles, the ``service`` project with the ``zaqar`` and ``swift`` service
 users, and catalog entries.
 
-``python -m zaqar_swift.testing.keystone start`` runs Keystone, a
+``python -m zaqar_swift.testing.keystone start`` (:mod:`.cli`) runs Keystone, a
 Keystone-backed local Swift and writes an API config that uses both (the
 README's "Running against Keystone"); ``stop`` stops them.
 
@@ -18,21 +18,19 @@ Keystone comes from the ``keystone-test`` extra
 """
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import os
 import secrets
-import signal
 import subprocess
 import sys
 import time
-import urllib.error
 import urllib.request
 from typing import Any
 
-from zaqar_swift import saio
-from zaqar_swift.saio_config import KeystoneAuth
+from zaqar_swift.testing import processes
+from zaqar_swift.testing.ports import port_is_free
+from zaqar_swift.testing.saio.config import KeystoneAuth
 
 DOMAIN = 'Default'
 REGION = 'RegionOne'
@@ -47,9 +45,6 @@ ZAQAR_ROLES = ('admin', 'ResellerAdmin', 'service')
 # Swift's own auth_token user only validates tokens.
 SWIFT_ROLES = ('admin', 'service')
 STATE_FILE = 'keystone.json'
-_PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
-
 # password_hash_rounds = 4 and the in-memory cache: a token in about 20 ms
 # instead of 0.4 s. Tokens last a day, for manual trials.
 KEYSTONE_CONF = """\
@@ -119,7 +114,9 @@ class LocalKeystone:
         self.python = python or sys.executable
         state = self._read_state()
         self._admin_password = state.get('admin_password') or secrets.token_urlsafe(12)
-        self._process: subprocess.Popen | None = None
+        self.server = processes.LocalProcess(
+            'keystone', self._launch('serve', self.conf_path, str(self.port)),
+            self.log_path, self.pid_path, marker=self.conf_path, cwd=self.data_dir)
         self._client: Any = None
 
     # -- what clients need -------------------------------------------------
@@ -154,19 +151,20 @@ class LocalKeystone:
 
     def start(self, timeout: float = 120.0) -> None:
         """Set up (first time) and serve Keystone; return once ``GET /v3``
-        answers 200. Idempotent. RuntimeError with the log tail on failure."""
+        answers 200. Idempotent. StartError (a RuntimeError) with the log
+        tail on failure."""
         deadline = time.monotonic() + timeout
         if self.pid() is not None:
             if self._read_state().get('port') == self.port:
                 self._wait_ready(deadline)
                 return
             self.stop()
-        if not saio.port_is_free(self.port):
+        if not port_is_free(self.port):
             raise RuntimeError('local Keystone cannot start: port %d is in use'
                                % self.port)
         try:
             self._setup(deadline)
-            self._spawn()
+            self.server.start()
             self._wait_ready(deadline)
         except BaseException:
             self.stop()
@@ -174,30 +172,11 @@ class LocalKeystone:
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop the server of this data dir (also one another process started)."""
-        pid = self.pid()
-        if pid is not None:
-            saio.signal_group(pid, signal.SIGTERM)
-            if not self._wait_exit(pid, time.monotonic() + timeout):
-                saio.signal_group(pid, signal.SIGKILL)
-                self._wait_exit(pid, time.monotonic() + 2)
-        self._process = None
-        try:
-            os.unlink(self.pid_path)
-        except FileNotFoundError:
-            pass
+        self.server.stop(timeout)
 
     def pid(self) -> int | None:
         """The server's pid, if it runs."""
-        if self._process is not None:
-            return self._process.pid if self._process.poll() is None else None
-        try:
-            with open(self.pid_path) as f:
-                pid = int(f.read().split()[0])
-        except (OSError, ValueError, IndexError):
-            return None
-        if not saio.pid_alive(pid) or not self._is_ours(pid):
-            return None
-        return pid
+        return self.server.pid()
 
     def __enter__(self) -> 'LocalKeystone':
         self.start()
@@ -223,7 +202,7 @@ class LocalKeystone:
             os.unlink(db)
         for path in (fernet, credential):
             os.makedirs(path, mode=0o700, exist_ok=True)
-        env = self._env(OS_BOOTSTRAP_PASSWORD=self._admin_password)
+        env = processes.python_env(OS_BOOTSTRAP_PASSWORD=self._admin_password)
         with open(self.log_path, 'ab') as log:
             try:
                 done = subprocess.run(
@@ -240,63 +219,24 @@ class LocalKeystone:
                            'admin_password': self._admin_password})
 
     def _launch(self, *args: str) -> list[str]:
-        return [self.python, '-m', 'zaqar_swift.testing.keystone_launch', *args]
-
-    def _env(self, **extra: str) -> dict[str, str]:
-        env = dict(os.environ, PYTHONUNBUFFERED='1', **extra)
-        env['PYTHONPATH'] = os.pathsep.join(
-            p for p in (_PACKAGE_PARENT, env.get('PYTHONPATH')) if p)
-        return env
-
-    def _spawn(self) -> None:
-        with open(self.log_path, 'ab') as log:
-            self._process = subprocess.Popen(
-                self._launch('serve', self.conf_path, str(self.port)),
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                cwd=self.data_dir, env=self._env(), start_new_session=True)
-        with open(self.pid_path, 'w') as f:
-            f.write('%d\n' % self._process.pid)
+        return [self.python, '-m', 'zaqar_swift.testing.keystone.launch', *args]
 
     def _wait_ready(self, deadline: float) -> None:
-        last = 'no answer'
-        while True:
-            if self.pid() is None:
-                raise RuntimeError(self._failure('the server exited'))
-            try:
-                with urllib.request.urlopen(self.auth_url, timeout=2) as resp:
-                    if resp.status == 200:
-                        return
-                    last = 'GET /v3 answered %d' % resp.status
-            except (OSError, urllib.error.URLError) as exc:
-                last = str(exc)
-            if time.monotonic() > deadline:
-                raise RuntimeError(self._failure(
-                    'GET %s did not answer 200 before the timeout (%s)'
-                    % (self.auth_url, last)))
-            time.sleep(0.2)
+        processes.wait_ready([self.server], self._check, deadline - time.monotonic(),
+                             self._what, interval=0.2, lines=40)
 
-    def _wait_exit(self, pid: int, deadline: float) -> bool:
-        while time.monotonic() < deadline:
-            if self._process is not None and self._process.pid == pid:
-                if self._process.poll() is not None:
-                    return True
-            elif not saio.pid_alive(pid):
-                return True
-            time.sleep(0.05)
-        return False
+    def _check(self) -> None:
+        with urllib.request.urlopen(self.auth_url, timeout=2) as resp:
+            if resp.status != 200:
+                raise processes.NotReady('GET %s answered %d' % (self.auth_url,
+                                                                 resp.status))
 
-    def _is_ours(self, pid: int) -> bool:
-        """A pid is reused after its process exits: check the command line."""
-        try:
-            with open('/proc/%d/cmdline' % pid, 'rb') as f:
-                return self.conf_path.encode() in f.read()
-        except OSError:
-            return True
+    @property
+    def _what(self) -> str:
+        return 'local Keystone in %s' % self.data_dir
 
-    def _failure(self, reason: str, lines: int = 40) -> str:
-        return ('local Keystone in %s failed to start: %s\n--- %s (last %d '
-                'lines) ---\n%s' % (self.data_dir, reason, self.log_path, lines,
-                                    saio.log_tail(self.log_path, lines)))
+    def _failure(self, reason: str) -> str:
+        return processes.failure_report(self._what, reason, [self.server], 40)
 
     def _read_state(self) -> dict:
         try:
@@ -424,75 +364,3 @@ class LocalKeystone:
             'swift': dict(service.auth_options(self.auth_url), interface='public',
                           region_name=REGION),
         }
-
-
-# -- command line: Keystone + a Keystone-backed Swift + an API config ----------
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog='python -m zaqar_swift.testing.keystone',
-        description='Run a local Keystone and a Keystone-backed local Swift, '
-                    'and write a zaqar-swift-api config that uses both.')
-    parser.add_argument('command', choices=('start', 'stop'))
-    parser.add_argument('--data-dir', default='.keystone',
-                        help='Keystone files; Swift in DATA_DIR/swift '
-                             '(default: %(default)s)')
-    parser.add_argument('--port', type=int, default=5000, help='Keystone port')
-    parser.add_argument('--swift-port', type=int, default=8090,
-                        help='Swift proxy port; the next 4 for its servers')
-    parser.add_argument('--api-port', type=int, default=8888,
-                        help='port of the API (catalog and config)')
-    parser.add_argument('--layout', choices=('shared', 'per_project'),
-                        default='shared', help='[swift] layout of the API')
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    keystone = LocalKeystone(args.data_dir, args.port)
-    swift_dir = os.path.join(keystone.data_dir, 'swift')
-    if args.command == 'stop':
-        saio.LocalSwift.from_data_dir(swift_dir).stop()
-        keystone.stop()
-        print('Keystone and Swift in %s stopped' % keystone.data_dir)
-        return 0
-    began = time.monotonic()
-    try:
-        keystone.start()
-        swift = saio.LocalSwift(swift_dir, proxy_port=args.swift_port,
-                                keystone=keystone.swift_auth())
-        swift.start()
-    except RuntimeError as exc:
-        print(exc, file=sys.stderr)
-        return 1
-    api_url = 'http://127.0.0.1:%d' % args.api_port
-    keystone.set_endpoint('object-store', 'swift', swift.endpoint_template)
-    keystone.set_endpoint('messaging', 'zaqar', api_url)
-    zaqar = keystone.service_user()
-    demo = keystone.user('demo', 'demo', ('member',), password='demo-password')
-    extra = keystone.api_options(zaqar)
-    extra['swift']['layout'] = args.layout
-    conf = swift.write_api_conf(os.path.join(keystone.data_dir, 'zaqar-swift.conf'),
-                                bind_port=args.api_port, extra=extra)
-    _print_started(keystone, swift, conf, demo, time.monotonic() - began)
-    return 0
-
-
-def _print_started(keystone: LocalKeystone, swift: saio.LocalSwift, conf: str,
-                   demo: Credentials, seconds: float) -> None:
-    admin = keystone.admin
-    print('Keystone and a Keystone-backed Swift run (%.1f s)' % seconds)
-    print('  Keystone : %s   admin / %s (project admin)'
-          % (keystone.auth_url, admin.password))
-    print('  Swift    : http://127.0.0.1:%d/v1/AUTH_<project id>' % swift.proxy_port)
-    print('  demo user: demo / %s (member of project demo)' % demo.password)
-    print('  API conf : %s' % conf)
-    print('Run the API:  zaqar-swift-api --config-file %s' % conf)
-    print('Then:         openstack --os-auth-url %s --os-identity-api-version 3 '
-          '--os-username demo --os-password %s --os-project-name demo '
-          '--os-user-domain-name Default --os-project-domain-name Default '
-          'messaging queue list' % (keystone.auth_url, demo.password))
-
-
-if __name__ == '__main__':
-    sys.exit(main())

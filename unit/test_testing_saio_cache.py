@@ -1,7 +1,7 @@
 """The in-process cache that stands in for memcached in a local Swift."""
 from __future__ import annotations
 
-from zaqar_swift.saio_cache import LocalCache, filter_factory
+from zaqar_swift.testing.saio.cache import LocalCache, filter_factory
 
 
 class Clock:

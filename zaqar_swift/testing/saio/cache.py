@@ -11,7 +11,7 @@ read cannot change the cached copy.
 Use it in a proxy pipeline as::
 
     [filter:cache]
-    paste.filter_factory = zaqar_swift.saio_cache:filter_factory
+    paste.filter_factory = zaqar_swift.testing.saio.cache:filter_factory
 """
 from __future__ import annotations
 

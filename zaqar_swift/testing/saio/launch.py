@@ -1,6 +1,6 @@
 """Run one Swift server or daemon of a local Swift against its own swift_dir.
 
-Usage: ``python -m zaqar_swift.saio_launch KIND SWIFT_DIR CONF LOG``, KIND being
+Usage: ``python -m zaqar_swift.testing.saio.launch KIND SWIFT_DIR CONF LOG``, KIND being
 one of ``account``, ``container``, ``object``, ``proxy``, ``expirer`` or
 ``updater``.
 
@@ -85,7 +85,7 @@ def run(kind: str, swift_dir: str, conf_path: str, log_path: str) -> int:
         from swift.obj.expirer import ObjectExpirer
         run_daemon(ObjectExpirer, conf_path, section_name='object-expirer')
     else:
-        from zaqar_swift.saio_updater import FastUpdater
+        from zaqar_swift.testing.saio.updater import FastUpdater
         run_daemon(FastUpdater, conf_path, section_name='saio-updater')
     return 0
 
@@ -93,7 +93,7 @@ def run(kind: str, swift_dir: str, conf_path: str, log_path: str) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 4 or args[0] not in WSGI_KINDS + DAEMON_KINDS:
-        print('usage: python -m zaqar_swift.saio_launch {%s} SWIFT_DIR CONF LOG'
+        print('usage: python -m zaqar_swift.testing.saio.launch {%s} SWIFT_DIR CONF LOG'
               % ','.join(WSGI_KINDS + DAEMON_KINDS), file=sys.stderr)
         return 2
     return run(*args)

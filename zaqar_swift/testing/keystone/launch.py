@@ -2,8 +2,8 @@
 
 Usage::
 
-    python -m zaqar_swift.testing.keystone_launch setup CONF PUBLIC_URL
-    python -m zaqar_swift.testing.keystone_launch serve CONF PORT
+    python -m zaqar_swift.testing.keystone.launch setup CONF PUBLIC_URL
+    python -m zaqar_swift.testing.keystone.launch serve CONF PORT
 
 ``setup`` runs ``keystone-manage db_sync``, ``fernet_setup``,
 ``credential_setup`` and ``bootstrap`` (admin password from the
@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         return setup(args[1], args[2])
     if len(args) == 3 and args[0] == 'serve':
         return serve(args[1], int(args[2]))
-    print('usage: python -m zaqar_swift.testing.keystone_launch '
+    print('usage: python -m zaqar_swift.testing.keystone.launch '
           '{setup CONF PUBLIC_URL | serve CONF PORT}', file=sys.stderr)
     return 2
 
