@@ -16,10 +16,10 @@ from functional.test_store import make_store
 from zaqar_swift import validation
 from zaqar_swift.service import MessagingService
 from zaqar_swift.storage.swift import claims as claim_rounds
-from zaqar_swift.storage.swift import naming
 from zaqar_swift.storage.swift.purger import PurgeWorker
 from zaqar_swift.storage.swift.clock import Clock
 from zaqar_swift.storage.swift.queues import Catalog
+from zaqar_swift.testing.saio.faults import Rule
 
 
 @pytest.fixture(scope='module')
@@ -193,23 +193,24 @@ def test_a_failing_purge_job_does_not_block_the_others(swift):
     Now a failing job backs off, and the others run, oldest first."""
     client, catalog, store = make_store(swift)
     project = uuid.uuid4().hex
-    catalog.put(project, 'q', {}, 0)
-    record = catalog.get(project, 'q')
-    store.post(project, 'q', record, 'c', [(n, 600, 0) for n in range(3)])
-    cut = store.next_cut()
-    catalog.put(project, 'q', {}, cut)
-    store.schedule_purge(project, 'q', cut)
-    # An older job naming a container Swift refuses (over 256 bytes): it
-    # fails on every try.
-    broken = naming.job_object(None, 'zt.' + 'x' * 300, 1)
-    client.put_object(swift_target(store), broken, b'', 'application/x-zaqar-job')
-    worker = PurgeWorker(store, client, interval=30)
-    assert worker.run_once() == 1          # the queue's batch, despite the broken job
-    names = [job.name for job in store.purge_jobs()]
-    assert names == [broken]
-    assert not worker._backoff.ready(broken)
-    client.delete_object(swift_target(store), broken)
-
-
-def swift_target(store):
-    return store._jobs()
+    for queue in ('broken', 'good'):      # "broken" is purged first: its job is older
+        catalog.put(project, queue, {}, 0)
+        store.post(project, queue, catalog.get(project, queue), 'c', [(1, 600, 0)])
+        cut = store.next_cut()
+        catalog.put(project, queue, {}, cut)
+        store.schedule_purge(project, queue, cut)
+    broken = store.container(project, 'broken').container
+    swift.faults.clear()
+    rule = swift.faults.add(Rule(method='GET', path='/%s$' % broken.replace('.', r'\.'),
+                                 action='fail', status=503))
+    try:
+        worker = PurgeWorker(store, client, interval=30)
+        assert worker.run_once() == 1          # the good queue's batch
+        jobs = [job for job in store.purge_jobs() if job.target.container == broken]
+        assert len(jobs) == 1 and not worker._backoff.ready(jobs[0].name)
+        hits = swift.faults.hits(rule)
+        assert worker.run_once() == 0          # backing off: not even tried
+        assert swift.faults.hits(rule) == hits
+    finally:
+        swift.faults.clear()
+    assert PurgeWorker(store, client, interval=30).run_once() == 1
