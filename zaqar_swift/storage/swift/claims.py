@@ -27,13 +27,15 @@ functional/test_claim_rounds.py reaches every branch on purpose.
 """
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
+import functools
 import json
 import logging
 import math
 import threading
 import weakref
-from typing import Callable
+from typing import Any, Callable
 
 from zaqar_swift import errors
 from zaqar_swift.storage.swift import client as swift
@@ -47,6 +49,7 @@ from zaqar_swift.storage.swift.reader import QueueReader, RowBudget
 LOG = logging.getLogger(__name__)
 
 ATTEMPTS = 4         # rounds one API request may spend before giving up
+WRITERS = 8          # threads writing one round's batches side by side
 STALE_LIMIT = 8      # stale state objects a batch may keep before a tidy-up
 TAKE, RENEW, RELEASE = 'take', 'renew', 'release'
 
@@ -176,6 +179,7 @@ class Claims:
         self._sleep = sleep
         self._bulk = bulk_delete
         self._locks = QueueLocks()
+        self._pool = concurrent.futures.ThreadPoolExecutor(WRITERS, 'claim-writer')
 
     # -- taking free messages ---------------------------------------------------
     def take(self, target: swift.Target, record: QueueRecord, intent: Intent, limit: int,
@@ -261,21 +265,35 @@ class Claims:
     def _write(self, target: swift.Target, intent: Intent,
                read: dict[str, views.BatchView], indexes: dict[str, list[int]],
                started: float) -> list[Write]:
-        """Steps 2 and 3 for every batch read. When Swift fails part way,
-        the writes already made are withdrawn before the error goes up."""
-        writes: list[Write] = []
-        try:
-            for batch, view in read.items():
-                state = intent.apply(view, indexes[batch], self._clock.time())
-                write = self._write_state(target, view, state, started)
-                if write is not None:
-                    writes.append(write)
-        except errors.StorageUnavailable:
+        """Steps 2 and 3 for every batch read, the batches in parallel (a
+        round that touches many batches still writes within Δ of its read).
+        When Swift fails for one batch, the others' writes are withdrawn
+        before the error goes up."""
+        now = self._clock.time()
+        calls = [functools.partial(self._write_state, target, view,
+                                   intent.apply(view, indexes[batch], now), started)
+                 for batch, view in read.items()]
+        outcomes = self._parallel(calls)
+        writes = [o for o in outcomes if isinstance(o, Write)]
+        failures = [o for o in outcomes if isinstance(o, Exception)]
+        if failures:
             for write in writes:
                 if write.name:
                     self._delete_quietly(target, write.name)
-            raise
+            raise failures[0]
         return writes
+
+    def _parallel(self, calls: list[Callable[[], Any]]) -> list[Any]:
+        """Each call's result or exception, the calls run side by side on the
+        writer pool; their Swift requests count for this thread."""
+        if len(calls) == 1:
+            return [_outcome(calls[0])]
+        counted = self._pool.map(functools.partial(_counted, self._client), calls)
+        outcomes = []
+        for outcome, requests in counted:
+            self._client.add_thread_count(requests)
+            outcomes.append(outcome)
+        return outcomes
 
     def _write_state(self, target: swift.Target, view: views.BatchView,
                      state: encoding.BatchState, started: float) -> Write | None:
@@ -405,3 +423,16 @@ def _holds_live(view: views.BatchView, claim_id: str, now: float) -> bool:
     claim = view.state.claim(claim_id)
     return claim is not None and any(
         claim.holds(i) and view.status(i, now) != views.GONE for i in view.indexes())
+
+
+def _outcome(call: Callable[[], Any]) -> Any:
+    try:
+        return call()
+    except Exception as exc:   # handed back: the round withdraws, then raises it
+        return exc
+
+
+def _counted(client: swift.SwiftClient, call: Callable[[], Any]) -> tuple[Any, int]:
+    """``call``'s outcome on a pool thread, and the Swift requests it made."""
+    client.reset_thread_count()
+    return _outcome(call), client.thread_count()

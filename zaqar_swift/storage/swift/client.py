@@ -141,6 +141,10 @@ class SwiftClient:
     def reset_thread_count(self) -> None:
         self._local.count = 0
 
+    def add_thread_count(self, requests: int) -> None:
+        """Count requests made for this thread by a helper thread."""
+        self._local.count = self.thread_count() + requests
+
     def _count(self, verb: str) -> None:
         self._local.count = getattr(self._local, 'count', 0) + 1
         with self._lock:
