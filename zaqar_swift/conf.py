@@ -77,6 +77,11 @@ limits_opts = [
                help='Shortest Client-ID when client_id_uuid_safe is off.'),
     cfg.IntOpt('max_length_client_id', default=36, min=1,
                help='Longest Client-ID when client_id_uuid_safe is off.'),
+    cfg.IntOpt('max_json_depth', default=32, min=1, max=256,
+               help='Deepest nesting of arrays and objects in a message body '
+                    'or in queue metadata (the metadata object is one level). '
+                    'Deeper documents are refused (400), so every stored '
+                    'document can be decoded again.'),
 ]
 
 swift_opts = [
