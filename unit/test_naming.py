@@ -125,14 +125,15 @@ def test_jobs_is_a_service_container():
 
 
 # -- accounts --------------------------------------------------------------------------
-@pytest.mark.parametrize('project', ['p1', '..', '.', '%2F', 'a?b#c', 'with space', '~x'])
+@pytest.mark.parametrize('project', ['p1', 'a..', 'a.', '%2F', 'a?b#c', 'with space', '~x'])
 def test_project_accounts_that_are_one_path_segment(project):
     assert naming.project_account('AUTH_', project) == 'AUTH_' + project
 
 
 @pytest.mark.parametrize('reseller,project', [('AUTH_', 'a/b'), ('AUTH_', '../AUTH_x'),
                                               ('AUTH_', '/'), ('', '.'), ('', '..'),
-                                              ('', 'x/..')])
+                                              ('', 'x/..'), ('AUTH_', '.'), ('AUTH_', '..'),
+                                              ('AUTH_', '.hidden')])
 def test_project_ids_that_would_leave_their_account_are_refused(reseller, project):
     with pytest.raises(errors.InvalidRequest):
         naming.project_account(reseller, project)

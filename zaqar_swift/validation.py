@@ -61,7 +61,6 @@ class Limits:
     min_claim_grace: int
     default_claim_grace: int
     max_claim_count: int
-    default_dead_letter_ttl: int
     client_id_uuid_safe: str
     min_length_client_id: int
     max_length_client_id: int

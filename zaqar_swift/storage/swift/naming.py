@@ -96,14 +96,15 @@ class UnsafeAccount(errors.InvalidRequest):
 def project_account(reseller_prefix: str | None, project: str) -> str | None:
     """The Swift account holding ``project``'s data: None (the service's own
     account) in layout "shared". Swift splits a path after decoding it, so
-    an account name is one safe path segment or UnsafeAccount."""
+    an account name is one safe path segment, and it reserves accounts whose
+    id starts with a dot (no reseller admin may use them): UnsafeAccount."""
     if reseller_prefix is None:
         return None
     account = reseller_prefix + project
-    if not path_segment_safe(account):
+    if not path_segment_safe(account) or project.startswith('.'):
         raise UnsafeAccount('In this deployment each project has a Swift account '
                             'named after its id, so a project id may not contain '
-                            '"/" nor make the account name "." or "..".')
+                            '"/" nor start with ".".')
     return account
 
 
