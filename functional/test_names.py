@@ -92,6 +92,37 @@ def test_dot_segment_and_slash_queue_names_are_refused_on_every_route(api, name)
     assert t.stats('safe')['total'] == 1
 
 
+ID_ROUTES = [
+    ('GET', '/v2/queues/safe/messages/{i}', None, (404,)),
+    ('DELETE', '/v2/queues/safe/messages/{i}', None, (204,)),
+    ('DELETE', '/v2/queues/safe/messages/{i}?claim_id={i}', None, (204, 400, 403)),
+    ('GET', '/v2/queues/safe/messages?ids={i}', None, (404,)),
+    ('DELETE', '/v2/queues/safe/messages?ids={i}&claim_ids={i}', None, (204, 400)),
+    ('GET', '/v2/queues/safe/claims/{i}', None, (404,)),
+    ('PATCH', '/v2/queues/safe/claims/{i}', {'ttl': 60}, (404,)),
+    ('DELETE', '/v2/queues/safe/claims/{i}', None, (204,)),
+]
+
+
+@pytest.mark.parametrize('name', NAMES)
+def test_dot_segment_and_slash_ids_are_unknown_ids(api, name):
+    """Message and claim ids are matched in full against what we generate,
+    so these never reach a Swift path: unknown (404, or 204 for an
+    idempotent delete), or no route (404)."""
+    t = h.Tenant(api.url)
+    t.post_bodies('safe', 2)
+    t.claim('safe', limit=1)
+    for method, template, document, statuses in ID_ROUTES:
+        path = template.format(i=name)
+        status, headers, body = raw(api, t, method, path, document)
+        allowed = statuses + ((404,) if '%2F' in name else ())   # no route
+        assert status in allowed, f'{method} {path} -> {status} {body[:300]!r}'
+        if body:
+            assert_refused(status, headers, body, f'{method} {path}')
+    stats = t.stats('safe')
+    assert (stats['total'], stats['claimed']) == (2, 1)
+
+
 def test_dot_segment_stats_is_a_400_not_a_500(api):
     """The original report: ``GET /v2/queues/%2E%2E/stats`` was a 500."""
     t = h.Tenant(api.url)
