@@ -153,6 +153,7 @@ def _deep(depth, leaf=0):
 @pytest.mark.parametrize('depth', [1, 5, 32])
 def test_nesting_up_to_the_limit(depth):
     v.nesting(_deep(depth), 'body', 32)
+    v.nesting('a' * depth, 'body', 1)   # scalars are 0 levels
     v.nesting([_deep(depth - 1)] * 100, 'body', 32)
 
 

@@ -93,9 +93,17 @@ def small_server(tmp_path):
         return [environ['wsgi.input'].read()]
 
     server = api.create_server(conf, app)
-    thread = threading.Thread(target=server.run, daemon=True)
+    stop = threading.Event()
+
+    def serve():   # server.run(), in steps, so the test can stop it between them
+        while not stop.is_set():
+            server.asyncore.loop(timeout=0.05, map=server._map, count=1)
+
+    thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     yield int(server.effective_port)
+    stop.set()
+    thread.join(timeout=5)
     server.close()
 
 

@@ -225,7 +225,7 @@ def nesting(value: Any, name: str, limit: int) -> None:
     """Refuse ``value`` when its arrays and objects nest more than ``limit``
     levels (a scalar is 0 levels, ``[1]`` one). Iterative: one visit per
     container, no recursion, whatever the depth."""
-    stack = [(value, 1)]
+    stack = [(value, 1)] if isinstance(value, (dict, list)) else []
     while stack:
         item, depth = stack.pop()
         children = item.values() if isinstance(item, dict) else item
@@ -234,11 +234,6 @@ def nesting(value: Any, name: str, limit: int) -> None:
                 f'{name} may nest arrays and objects at most {limit} levels deep.')
         stack.extend((child, depth + 1) for child in children
                      if isinstance(child, (dict, list)))
-
-
-def _nesting_of(value: Any, name: str, limit: int) -> None:
-    if isinstance(value, (dict, list)):
-        nesting(value, name, limit)
 
 
 def purge_document(doc: Any) -> list[str]:
@@ -390,7 +385,7 @@ def _message(raw: Any, index: int, limits: Limits, ttl: int, delay: int
         raise errors.InvalidRequest(f'Message {index} must be a JSON object.')
     if 'body' not in raw:
         raise errors.InvalidRequest(f'Message {index}: missing "body" field.')
-    _nesting_of(raw['body'], f'Message {index}: body', limits.max_json_depth)
+    nesting(raw['body'], f'Message {index}: body', limits.max_json_depth)
     ttl = integer(raw.get('ttl', ttl), f'Message {index}: ttl',
                   limits.min_message_ttl, limits.max_message_ttl)
     delay = integer(raw.get('delay', delay), f'Message {index}: delay',
