@@ -89,11 +89,11 @@ def test_claim_age_is_whole_seconds_since_the_claim(swift):
     client, catalog, store = make_store(swift, clock=Clock(time_fn=lambda: now[0]))
     service = MessagingService(client, catalog, store, validation.Limits.defaults())
     project = uuid.uuid4().hex
-    service.post_messages(project, 'q', 'c', [{'body': 1}])
-    claim_id, _ = service.create_claim(project, 'q', 'c', 60, 60)
+    service.post_messages(project, 'q', 'c', {'messages': [{'body': 1}]})
+    claim_id, _ = service.create_claim(project, 'q', 'c', {'ttl': 60, 'grace': 60})
     now[0] += 2.0
     assert service.get_claim(project, 'q', claim_id)['age'] == 2
-    service.update_claim(project, 'q', claim_id, 120, 60)
+    service.update_claim(project, 'q', claim_id, {'ttl': 120, 'grace': 60})
     now[0] += 1.5
     assert service.get_claim(project, 'q', claim_id)['age'] == 1   # since the renewal
 

@@ -55,5 +55,53 @@ def test_api_per_project_lifecycle_and_isolation(per_project_api, swift):
     assert a.stats('jobs')['total'] == 0
     client = swift_client.SwiftClient.v1(swift.auth_url, swift.user, swift.key)
     usage = client.head_account('AUTH_' + a.project)
-    assert int(usage['x-account-container-count']) >= 1
-    assert int(usage['x-account-bytes-used']) >= 0
+    assert int(usage['x-account-container-count']) == 2   # catalog + queue
+    # the queue record is still there; account usage is reported by the
+    # container updater, a few seconds later
+    h.wait_until(lambda: int(client.head_account('AUTH_' + a.project)['x-account-bytes-used']),
+                 timeout=60, what="the project's bytes in its own account")
+    other = client.head_account('AUTH_' + b.project)
+    assert int(other.get('x-account-container-count', 0)) == 0
+
+
+def _containers(client: swift_client.SwiftClient, account: str) -> int:
+    try:
+        return int(client.head_account(account).get('x-account-container-count', 0))
+    except swift_client.Missing:
+        return 0
+
+
+ROUTES = [('PUT', '/v2/queues/q', {}), ('GET', '/v2/queues', {}),
+          ('GET', '/v2/queues/q/stats', {}),
+          ('POST', '/v2/queues/q/messages', {'json': {'messages': [{'body': 1}]}}),
+          ('GET', '/v2/queues/q/messages', {}),
+          ('POST', '/v2/queues/q/claims', {'json': {'ttl': 60}}),
+          ('POST', '/v2/queues/q/purge', {}), ('DELETE', '/v2/queues/q', {})]
+
+
+@pytest.mark.parametrize('project', ['a/b', '../AUTH_{victim}', 'x/../../AUTH_{victim}',
+                                     '/', '{victim}/..', '..', '.', '.{victim}'])
+def test_project_ids_that_would_leave_their_account_are_refused(per_project_api, swift,
+                                                                project):
+    """An account name is one path segment: Swift splits a path after
+    decoding it, so a "/" in a project id would name another account, or
+    another container of one. Swift keeps accounts whose id starts with a
+    dot to itself (403 to a reseller admin): those were a 503."""
+    victim = uuid.uuid4().hex
+    t = h.Tenant(per_project_api.url, project=project.format(victim=victim))
+    for method, path, kwargs in ROUTES:
+        h.assert_json_error(t.request(method, path, **kwargs), 400)
+    client = swift_client.SwiftClient.v1(swift.auth_url, swift.user, swift.key)
+    assert _containers(client, 'AUTH_' + victim) == 0
+    assert _containers(client, 'AUTH_a') == 0
+
+
+@pytest.mark.parametrize('project', ['a..', '%2F', '%2e%2e', 'a?b#c', 'p%00', '~..'])
+def test_odd_project_ids_stay_in_their_own_account(per_project_api, swift, project):
+    t = h.Tenant(per_project_api.url, project=project)
+    queue = 'odd-' + uuid.uuid4().hex[:8]
+    t.post_bodies(queue, 2)
+    assert t.stats(queue)['total'] == 2
+    assert queue in [q['name'] for q in t.get('/v2/queues').json()['queues']]
+    client = swift_client.SwiftClient.v1(swift.auth_url, swift.user, swift.key)
+    assert _containers(client, 'AUTH_' + project) >= 2

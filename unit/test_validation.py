@@ -47,7 +47,13 @@ def test_good_queue_names(name):
     v.queue_name(name, LIMITS)
 
 
-@pytest.mark.parametrize('name', ['', 'x' * 65, 'a b', 'a/b', 'ünï', 'abc\n', 'a%20', None, 5])
+@pytest.mark.parametrize('name', ['...', '.a', 'a.', 'a..b', '.-'])
+def test_dots_are_fine_except_as_dot_segments(name):
+    v.queue_name(name, LIMITS)
+
+
+@pytest.mark.parametrize('name', ['', 'x' * 65, 'a b', 'a/b', 'ünï', 'abc\n', 'a%20', None, 5,
+                                  '.', '..', '../x', 'x/..', '/'])
 def test_bad_queue_names(name):
     with pytest.raises(errors.InvalidRequest):
         v.queue_name(name, LIMITS)
@@ -93,6 +99,19 @@ def test_message_deletion_needs_exactly_one_of_ids_and_pop():
             v.message_deletion(ids, pop)
 
 
+def test_collection_deletion():
+    assert v.collection_deletion(['a', 'a'], None, None, LIMITS) == (['a'], None, None)
+    assert v.collection_deletion(['a'], None, ['c', 'c'], LIMITS) == (['a'], None, ['c'])
+    assert v.collection_deletion(None, 3, None, LIMITS) == (None, 3, None)
+    assert v.collection_deletion(None, 3, ['c'], LIMITS) == (None, 3, None)
+    for ids, pop, claims in ((['a'], 3, None), (None, None, None), (None, None, ['c']),
+                             ([], None, None), (None, 0, None), (None, 21, None),
+                             (['a'], None, []), (['a'], None, ['c'] * 21),
+                             (['a'], None, [''])):
+        with pytest.raises(errors.InvalidRequest):
+            v.collection_deletion(ids, pop, claims, LIMITS)
+
+
 def test_purge_types():
     assert v.purge_types(None) == ['messages', 'subscriptions']
     assert v.purge_types(['messages', 'messages']) == ['messages']
@@ -100,6 +119,71 @@ def test_purge_types():
     for bad in (['bogus'], 'messages', [1], {'messages': 1}):
         with pytest.raises(errors.InvalidRequest):
             v.purge_types(bad)
+
+
+def test_purge_document():
+    assert v.purge_document(None) == ['messages', 'subscriptions']
+    assert v.purge_document({'resource_types': ['messages']}) == ['messages']
+    for bad in ({}, {'types': []}, [], 'messages', {'resource_types': None}):
+        with pytest.raises(errors.InvalidRequest):
+            v.purge_document(bad)
+
+
+# -- request documents ---------------------------------------------------------------
+def test_document_and_member():
+    assert v.document({'a': 1}, True) == {'a': 1}
+    assert v.document(None, False) is None
+    with pytest.raises(errors.InvalidRequest, match='empty'):
+        v.document(None, True)
+    for bad in ([], 'x', 1, True):
+        with pytest.raises(errors.InvalidRequest, match='JSON object'):
+            v.document(bad, False)
+    assert v.member({'k': None}, 'k', 'no k') is None
+    with pytest.raises(errors.InvalidRequest, match='no k'):
+        v.member({}, 'k', 'no k')
+
+
+def _deep(depth, leaf=0):
+    value = leaf
+    for level in range(depth):
+        value = {'k': value} if level % 2 else [value]
+    return value
+
+
+@pytest.mark.parametrize('depth', [1, 5, 32])
+def test_nesting_up_to_the_limit(depth):
+    v.nesting(_deep(depth), 'body', 32)
+    v.nesting('a' * depth, 'body', 1)   # scalars are 0 levels
+    v.nesting([_deep(depth - 1)] * 100, 'body', 32)
+
+
+@pytest.mark.parametrize('depth', [33, 1000, 200000])
+def test_nesting_beyond_the_limit_without_recursion(depth):
+    with pytest.raises(errors.InvalidRequest, match='at most 32 levels'):
+        v.nesting(_deep(depth), 'body', 32)
+    with pytest.raises(errors.InvalidRequest):
+        v.nesting([1, {'a': [2, 3]}, _deep(depth)], 'body', 32)
+
+
+def test_message_bodies_and_metadata_nest_at_most_max_json_depth():
+    shallow = dataclasses.replace(LIMITS, max_json_depth=2)
+    assert v.message_posts([{'body': [[1]]}], shallow, {})[0][0] == [[1]]
+    assert v.message_posts([{'body': 'scalar'}], shallow, {})[0][0] == 'scalar'
+    with pytest.raises(errors.InvalidRequest, match='Message 1: body'):
+        v.message_posts([{'body': 1}, {'body': [[[1]]]}], shallow, {})
+    assert v.queue_metadata({'k': [1]}, shallow) == {'k': [1]}
+    with pytest.raises(errors.InvalidRequest, match='Queue metadata'):
+        v.queue_metadata({'k': [[1]]}, shallow)
+    with pytest.raises(errors.InvalidRequest):
+        v.queue_patch([{'op': 'add', 'path': '/metadata/k', 'value': [[1]]}], {}, shallow)
+
+
+def test_message_post_document():
+    assert v.message_post_document({'messages': [1]}) == [1]
+    for bad, says in ((None, 'empty'), ([], 'JSON object'), ({}, 'No messages'),
+                      ({'message': []}, 'No messages')):
+        with pytest.raises(errors.InvalidRequest, match=says):
+            v.message_post_document(bad)
 
 
 # -- queue metadata ---------------------------------------------------------------
@@ -252,6 +336,19 @@ def test_claim_params_defaults_and_bounds():
 def test_claim_params_refuse(args):
     with pytest.raises(errors.InvalidRequest):
         v.claim_params(*args, LIMITS)
+
+
+def test_claim_request_and_renewal_documents():
+    assert v.claim_request(None, None, LIMITS) == (300, 60, 10)
+    assert v.claim_request({'ttl': 120, 'other': 1}, 5, LIMITS) == (120, 60, 5)
+    assert v.claim_renewal({'ttl': 120}, LIMITS) == (120, 60)
+    for doc, limit in (([], None), ({'ttl': None}, None), ({'grace': None}, None),
+                       ({}, 0), ('x', None)):
+        with pytest.raises(errors.InvalidRequest):
+            v.claim_request(doc, limit, LIMITS)
+    for doc in (None, [], {'ttl': None}, {'ttl': 59}, 5):
+        with pytest.raises(errors.InvalidRequest):
+            v.claim_renewal(doc, LIMITS)
 
 
 def test_no_nulls():

@@ -8,7 +8,8 @@ from falcon import testing
 
 from unit.test_wsgi_stub import CLIENT_ID, HEADERS, LIMITS, PROJECT, StubService, client
 from zaqar_swift import errors
-from zaqar_swift.transport import errors as http_errors
+from zaqar_swift import errormap
+from zaqar_swift import logtext
 from zaqar_swift.transport.wsgi import create_app
 
 JSON = 'application/json; charset=UTF-8'
@@ -109,12 +110,12 @@ def test_unknown_auth_strategy_is_refused():
     (errors.PolicyDenied('rule'), 403), (errors.IdentityUnavailable('keystone'), 503),
 ])
 def test_domain_errors_map_through_one_table(exc, status):
-    assert http_errors.status_for(exc) == status
+    assert errormap.status_for(exc) == status
     service = StubService()
     service.raises['get_queue'] = exc
     doc = assert_error(client(service).simulate_get('/v2/queues/q'), status)
     assert doc == {'title': exc.title, 'description': exc.description}
-    assert doc == http_errors.error_body(exc)
+    assert doc == errormap.error_body(exc)
 
 
 def test_storage_unavailable_says_when_to_retry():
@@ -131,11 +132,11 @@ def test_unexpected_error_is_a_logged_500_without_internals(caplog):
         resp = client(service).simulate_get('/v2/queues/q')
     doc = assert_error(resp, 500)
     assert 'secret' not in resp.text and 'Traceback' not in resp.text
-    assert doc == http_errors.error_body(KeyError())
+    assert doc == errormap.error_body(KeyError())
     request_id = resp.headers['x-openstack-request-id']
     [record] = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert request_id in record.getMessage() and record.exc_info
-    assert http_errors.status_for(KeyError()) == 500
+    assert errormap.status_for(KeyError()) == 500
 
 
 def test_falcon_errors_render_as_json():
@@ -224,3 +225,94 @@ def test_exception_outside_falcon_is_a_json_500():
     assert seen['headers']['Content-Type'].startswith('application/json')
     doc = json.loads(body)
     assert doc['title'] and 'keystone' not in doc['description']
+
+
+@pytest.mark.filterwarnings('ignore:Unknown REQUEST_METHOD')   # wsgiref's validator
+def test_access_log_cannot_be_forged(caplog):
+    """A decoded ``%0a`` in the path, a space, or a newline in the project
+    header must not start a new line or a new field of the access log."""
+    forged = '/v2/queues/q\n2026-01-01 INFO GET /v2/queues/admin 200 project=admin'
+    with caplog.at_level(logging.INFO, logger='zaqar_swift.access'):
+        client(headers=dict(HEADERS, **{'X-Project-ID': 'p project=admin'})).simulate_request(
+            'GET\n', forged)
+    [record] = caplog.records
+    line = record.getMessage()
+    fields = line.split(' ')
+    assert '\n' not in line
+    assert fields[0] == 'GET\\x0a' and fields[1] == logtext.field(forged)
+    assert [f for f in fields if f.startswith('project=')] == ['project=p\\x20project=admin']
+
+
+# -- body size ------------------------------------------------------------------------------
+TWO_MB = b'x' * (2 * 1024 * 1024)
+
+
+def test_a_body_beyond_any_request_is_413_before_anything_else():
+    """No project, no Client-ID, a path that does not exist: the size is
+    judged first, and nothing reads the body."""
+    class Unreadable:
+        def read(self, *args):
+            raise AssertionError('the body was read')
+        readline = readlines = __iter__ = read
+
+    service = StubService()
+    for path in ('/v2/queues/q/messages', '/nowhere', '/v2/ping'):
+        resp = client(service, headers={}).simulate_post(
+            path, headers={'Content-Length': str(len(TWO_MB))},
+            extras={'wsgi.input': Unreadable()})
+        doc = assert_error(resp, 413)
+        assert '262144' in doc['description']
+    assert service.calls == []
+
+
+def test_the_largest_legal_body_passes():
+    service = StubService()
+    body = b'{"messages": [{"body": "' + b'x' * (262144 - 30) + b'"}]}'
+    assert len(body) <= 262144
+    resp = client(service).simulate_post('/v2/queues/q/messages', body=body)
+    assert resp.status_code == 201
+    resp = client(service).simulate_post('/v2/queues/q/messages', body=body + b' ' * 30)
+    assert_error(resp, 413)
+
+
+class Chunked:
+    """A chunked request body of ``size`` bytes (a claim document, then
+    spaces) that counts what is read of it."""
+
+    def __init__(self, size, head=b'{"ttl": 60}'):
+        self.head, self.left, self.read_bytes = head, size, 0
+
+    def read(self, size=-1):
+        size = self.left if size is None or size < 0 else min(size, self.left)
+        head, self.head = self.head[:size], self.head[size:]
+        data = head + b' ' * (size - len(head))
+        self.left -= size
+        self.read_bytes += size
+        return data
+
+    readline = read
+
+    def readlines(self, hint=-1):
+        return [self.read()]
+
+    def __iter__(self):
+        return iter(self.readlines())
+
+
+@pytest.mark.parametrize('path,head,size,status', [
+    ('/v2/queues/q/claims', b'{"ttl": 60}', 100, 204),
+    ('/v2/queues/q/claims', b'{"ttl": 60}', 64 * 1024, 204),
+    ('/v2/queues/q/claims', b'{"ttl": 60}', 64 * 1024 + 1, 400),
+    ('/v2/queues/q/claims', b'{"ttl": 60}', 10 ** 9, 400),
+    ('/v2/queues/q/messages', b'{"messages": [{"body": 1}]}', 262144, 201),
+    ('/v2/queues/q/messages', b'{"messages": [{"body": 1}]}', 262145, 413),
+    ('/v2/queues/q/messages', b'{"messages": [{"body": 1}]}', 10 ** 9, 413)])
+def test_chunked_bodies_are_bounded_as_they_are_read(path, head, size, status):
+    """Padding after a valid document: within the request's limit it is
+    served, beyond it Zaqar's 400, beyond any request a 413; no more than
+    one byte past a limit is ever read."""
+    body = Chunked(size, head)
+    resp = client(StubService()).simulate_post(
+        path, headers={'Transfer-Encoding': 'chunked'}, extras={'wsgi.input': body})
+    assert resp.status_code == status, resp.text
+    assert body.read_bytes <= 262145

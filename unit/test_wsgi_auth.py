@@ -207,3 +207,16 @@ def test_a_token_without_a_project_cannot_address_queues(api, service):
 def test_ping_and_json_home_need_only_a_token(api):
     assert api.simulate_get('/v2/ping', headers=as_token('member-a')).status_code == 204
     assert api.simulate_get('/v2/', headers=as_token('unscoped')).status_code == 200
+
+
+def test_a_body_beyond_any_request_is_413_before_authentication(api, service, monkeypatch):
+    """Without a token, a 2 MB POST is refused on its size: auth_token never
+    sees it (it would answer 401) and nothing reads the body."""
+    def no_auth(*args, **kwargs):
+        raise AssertionError('auth_token was consulted')
+    monkeypatch.setattr(auth.KeystoneAuth, 'process_request', no_auth)
+    resp = api.simulate_post('/v2/queues/q/messages', body=b'x' * (2 * 1024 * 1024))
+    doc = assert_error(resp, 413)
+    assert 'no request may be longer' in doc['description']
+    assert 'WWW-Authenticate' not in resp.headers
+    assert service.calls == []

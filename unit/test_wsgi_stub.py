@@ -1,5 +1,9 @@
 """A stub MessagingService for the REST transport's unit tests, and the test
-that keeps it honest: every stub method has the real method's parameters."""
+that keeps it honest: every stub method has the real method's parameters.
+
+``untouched_service()`` is the real service over storage that fails the test
+when touched: with it, a request that the core must refuse before any Swift
+request can be sent through the whole stack."""
 from __future__ import annotations
 
 import inspect
@@ -89,11 +93,11 @@ class StubService:
     def queue_stats(self, project, name):
         return self._call('queue_stats', project, name)
 
-    def purge_queue(self, project, name, resource_types):
-        return self._call('purge_queue', project, name, resource_types)
+    def purge_queue(self, project, name, document):
+        return self._call('purge_queue', project, name, document)
 
-    def post_messages(self, project, queue, client_id, messages):
-        return self._call('post_messages', project, queue, client_id, messages)
+    def post_messages(self, project, queue, client_id, document):
+        return self._call('post_messages', project, queue, client_id, document)
 
     def list_messages(self, project, queue, client_id, marker=None, limit=None, echo=False,
                       include_claimed=False, include_delayed=False):
@@ -112,20 +116,45 @@ class StubService:
     def delete_messages(self, project, queue, ids, claim_ids=None):
         return self._call('delete_messages', project, queue, ids, claim_ids)
 
+    def delete_many(self, project, queue, client_id, ids=None, pop=None, claim_ids=None):
+        return self._call('delete_many', project, queue, client_id, ids, pop, claim_ids)
+
     def pop_messages(self, project, queue, client_id, count):
         return self._call('pop_messages', project, queue, client_id, count)
 
-    def create_claim(self, project, queue, client_id, ttl=None, grace=None, limit=None):
-        return self._call('create_claim', project, queue, client_id, ttl, grace, limit)
+    def create_claim(self, project, queue, client_id, document=None, limit=None):
+        return self._call('create_claim', project, queue, client_id, document, limit)
 
     def get_claim(self, project, queue, claim_id):
         return self._call('get_claim', project, queue, claim_id)
 
-    def update_claim(self, project, queue, claim_id, ttl=None, grace=None):
-        return self._call('update_claim', project, queue, claim_id, ttl, grace)
+    def update_claim(self, project, queue, claim_id, document):
+        return self._call('update_claim', project, queue, claim_id, document)
 
     def delete_claim(self, project, queue, claim_id):
         return self._call('delete_claim', project, queue, claim_id)
+
+
+class Untouchable:
+    """Storage that must not be reached: any use fails the test."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        raise AssertionError(f'{self._name}.{attr} used: the request reached storage')
+
+    def reset_thread_count(self) -> None:   # request accounting is not storage
+        pass
+
+    def thread_count(self) -> int:
+        return 0
+
+
+def untouched_service(limits: validation.Limits = LIMITS) -> MessagingService:
+    """The real service over storage that fails the test when touched."""
+    return MessagingService(Untouchable('client'), Untouchable('catalog'),
+                            Untouchable('store'), limits)
 
 
 def client(service: Any = None, limits: validation.Limits = LIMITS,

@@ -67,9 +67,6 @@ limits_opts = [
                help='Claim grace when the request sets none.'),
     cfg.IntOpt('max_claim_count', default=0, min=0,
                help='Default _max_claim_count of a queue (0: unlimited).'),
-    cfg.IntOpt('default_dead_letter_ttl', default=3600, min=60,
-               help='TTL of a message moved to a dead letter queue when the '
-                    'queue sets no _dead_letter_queue_messages_ttl.'),
     cfg.StrOpt('client_id_uuid_safe', default='strict', choices=['strict', 'off'],
                help='strict: the Client-ID header must be a UUID (as Zaqar); '
                     'off: any string of min..max_length_client_id characters.'),
@@ -77,6 +74,11 @@ limits_opts = [
                help='Shortest Client-ID when client_id_uuid_safe is off.'),
     cfg.IntOpt('max_length_client_id', default=36, min=1,
                help='Longest Client-ID when client_id_uuid_safe is off.'),
+    cfg.IntOpt('max_json_depth', default=32, min=1, max=256,
+               help='Deepest nesting of arrays and objects in a message body '
+                    'or in queue metadata (the metadata object is one level). '
+                    'Deeper documents are refused (400), so every stored '
+                    'document can be decoded again.'),
 ]
 
 swift_opts = [

@@ -1,7 +1,7 @@
 """The domain errors of zaqar-swift: one flat tree, one class per meaning.
 
 The core raises these; the transports turn them into HTTP or websocket
-responses through one table (``zaqar_swift.transport.errors``). Storage code
+responses through one table (``zaqar_swift.errormap``). Storage code
 re-raises Swift failures as ``StorageUnavailable``.
 """
 from __future__ import annotations
@@ -39,6 +39,13 @@ class MessageNotClaimed(InvalidRequest):
 
 class PayloadTooLarge(ZaqarSwiftError):
     """A request body is larger than the configured limit (400, as Zaqar)."""
+
+    title = 'Request body too large'
+
+
+class RequestTooLarge(ZaqarSwiftError):
+    """A request body is larger than any legal request; it is refused
+    before it is read (413)."""
 
     title = 'Request body too large'
 

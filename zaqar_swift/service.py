@@ -1,8 +1,9 @@
 """The v2 semantics of Zaqar, written once.
 
 REST and websocket transports are thin adapters over ``MessagingService``:
-they parse a request into plain Python values, call one method, and render
-what it returns. Every value coming from a user is validated here (not in the
+they parse a request into plain Python values (request documents come from
+``zaqar_swift.documents.parse``), call one method, and render what it
+returns. Every value coming from a user is validated here (not in the
 transports) so both transports accept and reject exactly the same input.
 
 Return shapes (transports add ``href`` fields themselves):
@@ -72,11 +73,12 @@ class MessagingService:
         validation.queue_name(name, self.limits)
         return self._catalog.get(project, name, fresh)
 
-    def create_queue(self, project: str, name: str,
-                     metadata: dict[str, Any] | None) -> bool:
-        """PUT a queue; True when it was created, False when it existed
-        (Zaqar leaves an existing queue's metadata as it was)."""
-        metadata = validation.queue_metadata(metadata or {}, self.limits)
+    def create_queue(self, project: str, name: str, metadata: Any) -> bool:
+        """PUT a queue; ``metadata`` is the request document (None: no body).
+        True when it was created, False when it existed (Zaqar leaves an
+        existing queue's metadata as it was)."""
+        metadata = validation.queue_metadata({} if metadata is None else metadata,
+                                             self.limits)
         record = self._record(project, name, fresh=True)
         if record.exists:
             return False
@@ -92,10 +94,10 @@ class MessagingService:
     def _with_defaults(self, metadata: dict[str, Any]) -> dict[str, Any]:
         return validation.with_defaults(metadata, self.limits)
 
-    def update_queue(self, project: str, name: str,
-                     patch: list[dict[str, Any]]) -> dict[str, Any]:
-        """Apply a JSON-patch document (add/replace/remove on ``/metadata/...``)
-        and return the new metadata. QueueNotFound when the queue is missing."""
+    def update_queue(self, project: str, name: str, patch: Any) -> dict[str, Any]:
+        """Apply a JSON-patch document (add/replace/remove on ``/metadata/...``;
+        None: no body) and return the new metadata. QueueNotFound when the
+        queue is missing."""
         validation.queue_patch_ops(patch)        # a bad document is 400 before 404
         record = self._record(project, name, fresh=True)
         if not record.exists:
@@ -110,10 +112,10 @@ class MessagingService:
         if record.exists:
             self._bury(project, name, record, keep=False)
 
-    def purge_queue(self, project: str, name: str,
-                    resource_types: list[str] | None) -> None:
-        """Drop messages (and, later, subscriptions) but keep the queue."""
-        types = validation.purge_types(resource_types)
+    def purge_queue(self, project: str, name: str, document: Any) -> None:
+        """Drop messages (and, later, subscriptions) but keep the queue.
+        ``document`` is the request's (None: no body, purge everything)."""
+        types = validation.purge_document(document)
         record = self._record(project, name, fresh=True)
         if record.exists and 'messages' in types:
             self._bury(project, name, record, keep=True)
@@ -157,10 +159,11 @@ class MessagingService:
 
     # -- messages -----------------------------------------------------------
     def post_messages(self, project: str, queue: str, client_id: str,
-                      messages: Any) -> list[str]:
-        """Validate and enqueue ``messages`` (the list inside the
-        ``{"messages": [...]}`` wrapper, unvalidated); return their ids in
-        order. The queue is created when missing."""
+                      document: Any) -> list[str]:
+        """Validate and enqueue the messages of the request ``document``
+        (``{"messages": [...]}``, unvalidated; None: no body); return their
+        ids in order. The queue is created when missing."""
+        messages = validation.message_post_document(document)
         record = self._record(project, queue)
         checked = validation.message_posts(messages, self.limits,
                                            self._with_defaults(record.metadata))
@@ -189,15 +192,22 @@ class MessagingService:
     def get_message(self, project: str, queue: str,
                     message_id: str) -> dict[str, Any]:
         """One message; MessageNotFound when missing or expired."""
-        found = self.get_messages(project, queue, [message_id])
+        found = self._found(project, queue, [message_id])
         if not found:
             raise errors.MessageNotFound('Message %s does not exist.' % message_id)
         return found[0]
 
-    def get_messages(self, project: str, queue: str,
-                     ids: list[str]) -> list[dict[str, Any]]:
-        """The messages among ``ids`` that exist (missing ones are skipped)."""
+    def get_messages(self, project: str, queue: str, ids: Any) -> list[dict[str, Any]]:
+        """The messages among ``ids`` that exist (missing ones are skipped);
+        MessageNotFound when none does, as Zaqar."""
         ids = validation.message_ids(ids, self.limits)
+        found = self._found(project, queue, ids)
+        if not found:
+            raise errors.MessageNotFound(
+                f'No messages with IDs: {",".join(ids)} found in the queue {queue}.')
+        return found
+
+    def _found(self, project: str, queue: str, ids: list[str]) -> list[dict[str, Any]]:
         record = self._record(project, queue)
         now = self._store.now()
         return [_render(m, now) for m in self._store.get(project, queue, record, ids)]
@@ -219,6 +229,18 @@ class MessagingService:
         self._store.delete(project, queue, record, ids, claim_ids or None,
                            check_claims=bool(claim_ids))
 
+    def delete_many(self, project: str, queue: str, client_id: str, ids: Any = None,
+                    pop: Any = None, claim_ids: Any = None) -> list[dict[str, Any]] | None:
+        """A DELETE on the messages collection: by ``ids`` (with their
+        ``claim_ids`` when claimed; returns None) or ``pop`` (returns the
+        popped messages); exactly one of the two."""
+        ids, pop, claim_ids = validation.collection_deletion(ids, pop, claim_ids,
+                                                             self.limits)
+        if pop is not None:
+            return self.pop_messages(project, queue, client_id, pop)
+        self.delete_messages(project, queue, ids, claim_ids)
+        return None
+
     def pop_messages(self, project: str, queue: str, client_id: str,
                      count: Any) -> list[dict[str, Any]]:
         """Claim and delete up to ``count`` messages, returning them."""
@@ -234,11 +256,12 @@ class MessagingService:
 
     # -- claims -------------------------------------------------------------
     def create_claim(self, project: str, queue: str, client_id: str,
-                     ttl: Any = None, grace: Any = None, limit: Any = None
+                     document: Any = None, limit: Any = None
                      ) -> tuple[str | None, list[dict[str, Any]]]:
         """Claim up to ``limit`` free messages; (None, []) when none are free.
-        ttl/grace/limit are unvalidated user values (None: defaults)."""
-        ttl, grace, limit = validation.claim_params(ttl, grace, limit, self.limits)
+        ``document`` is the request's (``{"ttl", "grace"}``; None: no body)
+        and ``limit`` the query's, both unvalidated (absent: defaults)."""
+        ttl, grace, limit = validation.claim_request(document, limit, self.limits)
         record = self._record(project, queue)
         cid, claimed = self._claim(project, queue, record, ttl, grace, limit, client_id)
         now = self._store.now()
@@ -294,10 +317,10 @@ class MessagingService:
                                        % claim_id)
         return claim
 
-    def update_claim(self, project: str, queue: str, claim_id: str,
-                     ttl: Any = None, grace: Any = None) -> None:
-        """Renew a claim (its age restarts; messages live at least ttl+grace)."""
-        ttl, grace, _ = validation.claim_params(ttl, grace, None, self.limits)
+    def update_claim(self, project: str, queue: str, claim_id: str, document: Any) -> None:
+        """Renew a claim (its age restarts; messages live at least ttl+grace);
+        ``document`` is the request's ``{"ttl", "grace"}`` (required)."""
+        ttl, grace = validation.claim_renewal(document, self.limits)
         claim = self._live_claim(project, queue, self._record(project, queue), claim_id)
         self._store.renew(project, queue, claim, ttl, grace)
 

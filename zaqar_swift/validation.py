@@ -17,6 +17,7 @@ import uuid
 from typing import Any
 
 from zaqar_swift import errors
+from zaqar_swift.storage.swift import naming
 
 QUEUE_NAME = re.compile(r'[a-zA-Z0-9_.\-]+')
 PROJECT_ID_MAX_LENGTH = 256
@@ -60,10 +61,10 @@ class Limits:
     min_claim_grace: int
     default_claim_grace: int
     max_claim_count: int
-    default_dead_letter_ttl: int
     client_id_uuid_safe: str
     min_length_client_id: int
     max_length_client_id: int
+    max_json_depth: int
 
     @classmethod
     def from_conf(cls, group: Any) -> Limits:
@@ -104,7 +105,8 @@ def pop_count(count: Any, limits: Limits) -> int:
 
 # -- identifiers --------------------------------------------------------------
 def queue_name(name: Any, limits: Limits) -> None:
-    """ASCII letters, digits, ``_``, ``-`` and ``.``; at most the configured length."""
+    """ASCII letters, digits, ``_``, ``-`` and ``.``; at most the configured
+    length; not ``.`` or ``..``, which would be dot segments of a Swift path."""
     if not isinstance(name, str) or not name:
         raise errors.InvalidRequest('A queue name must be a non-empty string.')
     if len(name) > limits.max_queue_name_length:
@@ -115,6 +117,8 @@ def queue_name(name: Any, limits: Limits) -> None:
         raise errors.InvalidRequest(
             'Queue names may only contain ASCII letters, digits, underscores, '
             'dashes and dots.')
+    if not naming.path_segment_safe(name):
+        raise errors.InvalidRequest('A queue name may not be "." or "..".')
 
 
 def project_id(value: str | None) -> str:
@@ -170,7 +174,7 @@ def claim_ids(ids: Any, limits: Limits) -> list[str]:
     return _id_list(ids, 'claim_ids', limits.max_messages_per_page)
 
 
-def message_deletion(ids: list[str] | None, pop: int | None) -> None:
+def message_deletion(ids: list[str] | None, pop: Any) -> None:
     """A DELETE on the messages collection names ``ids`` or ``pop``, not both."""
     if ids is not None and pop is not None:
         raise errors.InvalidRequest(
@@ -186,11 +190,72 @@ def purge_types(resource_types: Any) -> list[str]:
     """What a queue purge drops; None means every purgeable resource."""
     if resource_types is None:
         return list(PURGEABLE)
+    return _purge_list(resource_types)
+
+
+def _purge_list(resource_types: Any) -> list[str]:
     if not isinstance(resource_types, list) or not all(
             isinstance(t, str) and t in PURGEABLE for t in resource_types):
         raise errors.InvalidRequest(
             'resource_types must be a list drawn from: %s.' % ', '.join(PURGEABLE))
     return list(dict.fromkeys(resource_types))
+
+
+# -- request documents ----------------------------------------------------------
+def document(value: Any, required: bool) -> dict[str, Any] | None:
+    """A request body that must be a JSON object; None stands for an empty
+    body, refused when ``required``."""
+    if value is None:
+        if required:
+            raise errors.InvalidRequest('Request body can not be empty.')
+        return None
+    if not isinstance(value, dict):
+        raise errors.InvalidRequest('Request body must be a JSON object.')
+    return value
+
+
+def member(doc: dict[str, Any], key: str, description: str) -> Any:
+    """``doc[key]``, or InvalidRequest(``description``) when absent."""
+    if key not in doc:
+        raise errors.InvalidRequest(description)
+    return doc[key]
+
+
+def nesting(value: Any, name: str, limit: int) -> None:
+    """Refuse ``value`` when its arrays and objects nest more than ``limit``
+    levels (a scalar is 0 levels, ``[1]`` one). Iterative: one visit per
+    container, no recursion, whatever the depth."""
+    stack = [(value, 1)] if isinstance(value, (dict, list)) else []
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item
+        if depth > limit:
+            raise errors.InvalidRequest(
+                f'{name} may nest arrays and objects at most {limit} levels deep.')
+        stack.extend((child, depth + 1) for child in children
+                     if isinstance(child, (dict, list)))
+
+
+def purge_document(doc: Any) -> list[str]:
+    """What the body of a purge drops: every purgeable resource when there
+    is no body, else its ``resource_types``."""
+    doc = document(doc, required=False)
+    if doc is None:
+        return purge_types(None)
+    return _purge_list(member(doc, 'resource_types',
+                              'Post body must contain key "resource_types".'))
+
+
+def collection_deletion(ids: Any, pop: Any, claims: Any, limits: Limits
+                        ) -> tuple[list[str] | None, int | None, list[str] | None]:
+    """``(ids, pop, claim_ids)`` of a DELETE on the messages collection:
+    exactly one of ``ids`` and ``pop``; ``claims`` (the ``claim_ids``) are
+    checked when they come with ``ids`` and ignored with ``pop``."""
+    message_deletion(ids, pop)
+    if pop is not None:
+        return None, pop_count(pop, limits), None
+    checked = None if claims is None else claim_ids(claims, limits)
+    return message_ids(ids, limits), None, checked
 
 
 # -- queue metadata -------------------------------------------------------------
@@ -224,6 +289,7 @@ def queue_metadata(meta: Any, limits: Limits) -> dict[str, Any]:
     "unset" and is dropped from the returned copy."""
     if not isinstance(meta, dict):
         raise errors.InvalidRequest('Queue metadata must be a JSON object.')
+    nesting(meta, 'Queue metadata', limits.max_json_depth)
     if _compact_size(meta) > limits.max_queue_metadata:
         raise errors.InvalidRequest(
             f'Queue metadata is too large. Max size: {limits.max_queue_metadata}')
@@ -283,7 +349,9 @@ def _patch_op(raw: Any) -> tuple[str, str, Any]:
 def queue_patch_ops(patch: Any) -> list[tuple[str, str, Any]]:
     """Check a PATCH document: a list of ``{"op", "path", "value"}`` objects
     with op add/replace/remove and path ``/metadata/<key>``. Returns
-    ``(op, key, value)`` triples."""
+    ``(op, key, value)`` triples; None (no body) is refused."""
+    if patch is None:
+        raise errors.InvalidRequest('Request body can not be empty.')
     if not isinstance(patch, list):
         raise errors.InvalidRequest('Request body must be a JSON array of operation objects.')
     return [_patch_op(raw) for raw in patch]
@@ -317,6 +385,7 @@ def _message(raw: Any, index: int, limits: Limits, ttl: int, delay: int
         raise errors.InvalidRequest(f'Message {index} must be a JSON object.')
     if 'body' not in raw:
         raise errors.InvalidRequest(f'Message {index}: missing "body" field.')
+    nesting(raw['body'], f'Message {index}: body', limits.max_json_depth)
     ttl = integer(raw.get('ttl', ttl), f'Message {index}: ttl',
                   limits.min_message_ttl, limits.max_message_ttl)
     delay = integer(raw.get('delay', delay), f'Message {index}: delay',
@@ -329,6 +398,12 @@ def _post_size_limit(queue_meta: dict[str, Any], limits: Limits) -> int:
     if isinstance(own, int) and not isinstance(own, bool) and own > 0:
         return min(own, limits.max_messages_post_size)
     return limits.max_messages_post_size
+
+
+def message_post_document(doc: Any) -> Any:
+    """The ``messages`` of a POST body ``{"messages": [...]}`` (unchecked)."""
+    return member(document(doc, required=True), 'messages',
+                  'No messages were found in the request body.')
 
 
 def message_posts(messages: Any, limits: Limits, queue_meta: dict[str, Any]
@@ -359,6 +434,21 @@ def no_nulls(document: dict[str, Any], *keys: str) -> None:
     for key in keys:
         if key in document and document[key] is None:
             raise errors.InvalidRequest(f'The value of the "{key}" field may not be null.')
+
+
+def claim_request(doc: Any, limit: Any, limits: Limits) -> tuple[int, int, int]:
+    """(ttl, grace, limit) of a claim from its optional body and ``limit``."""
+    doc = document(doc, required=False) or {}
+    no_nulls(doc, 'ttl', 'grace')
+    return claim_params(doc.get('ttl'), doc.get('grace'), limit, limits)
+
+
+def claim_renewal(doc: Any, limits: Limits) -> tuple[int, int]:
+    """(ttl, grace) of a claim renewal from its body (required)."""
+    doc = document(doc, required=True)
+    no_nulls(doc, 'ttl', 'grace')
+    ttl, grace, _ = claim_params(doc.get('ttl'), doc.get('grace'), None, limits)
+    return ttl, grace
 
 
 def claim_params(ttl: Any, grace: Any, limit: Any, limits: Limits) -> tuple[int, int, int]:

@@ -94,13 +94,15 @@ def _in_account(func: Callable[..., Any], account: str | None) -> Callable[..., 
     """``func`` (a swiftclient request function) aimed at ``account`` instead
     of the account of the authenticated storage URL. Applied on every attempt,
     so a re-authentication inside swiftclient's retry loop cannot redirect a
-    request to the service's own account."""
+    request to the service's own account. The account is one quoted path
+    segment (``safe=''``: a ``/`` in it must not become a separator)."""
     if account is None:
         return func
+    segment = urllib.parse.quote(account, safe='')
 
     def call(url: str, token: str, *args: Any, http_conn: Any = None, **kwargs: Any) -> Any:
         base = url.rstrip('/').rsplit('/', 1)[0]
-        url = '%s/%s' % (base, urllib.parse.quote(account))
+        url = '%s/%s' % (base, segment)
         if http_conn is not None:
             http_conn = (urllib.parse.urlparse(url), http_conn[1])
         return func(url, token, *args, http_conn=http_conn, **kwargs)

@@ -1,7 +1,7 @@
 """Every Swift container, object and header name zaqar-swift uses.
 
 This module is the only place that builds or parses a name. Layout (one
-Swift account, layout "a" of doc/design.md)::
+Swift account, layout "shared" of doc/design.md)::
 
     <prefix>.<pkey>                  catalog container of a project
         <queue>                      queue record: metadata JSON, purge cut
@@ -11,12 +11,16 @@ Swift account, layout "a" of doc/design.md)::
                                      one object per concurrent writer
         m/<batch>/x<idx>             tombstone: message idx was deleted
         c/<claim id>                 claim record
-    <prefix>.jobs                    background work (purges)
-        <container>/<cut>            purge everything below cut
+    <prefix>~jobs                    background work (purges)
+        <account>/<container>/<cut>  purge everything below cut
 
 ``pkey`` is the project id when it is short and plain, otherwise ``~`` plus
 a hash, so container names stay within Swift's 256 bytes for any 256-byte
 project id and 64-character queue name.
+
+Every container of a project starts with ``<prefix>.``; the service's own
+containers (``SERVICE_CONTAINERS``) start with ``<prefix>~``, so no project
+id or queue name can name one of them.
 
 In layout "per_project" the same containers live in the project's own account
 (``<reseller prefix><project id>``, e.g. ``AUTH_<project id>``) instead of
@@ -29,31 +33,64 @@ import hashlib
 import re
 import urllib.parse
 
+from zaqar_swift import errors
+
 MAX_CONTAINER = 256
 MAX_OBJECT = 1024
 MAX_META_VALUE = 256
 
-_PLAIN_PROJECT = re.compile(r'^[A-Za-z0-9_\-]{1,64}$')
+# Names are matched in full (``fullmatch``): ``$`` also matches before a
+# trailing newline.
+_PLAIN_PROJECT = re.compile(r'[A-Za-z0-9_\-]{1,64}')
 BATCH_ID_LEN = 22          # 14 hex digits of microseconds + 8 random hex
 MESSAGE_ID_LEN = BATCH_ID_LEN + 2
 CLAIM_ID_LEN = 24
-_HEX = re.compile(r'^[0-9a-f]+$')
+_HEX = re.compile(r'[0-9a-f]+')
+
+PROJECT_SEPARATOR = '.'    # <prefix>.<pkey>[.<queue>]: every project container
+SERVICE_SEPARATOR = '~'    # <prefix>~<name>: the service's own containers
+JOBS = 'jobs'
+# Every container the service keeps for itself, by name. Pools, flavors and
+# subscription indexes go here when they come.
+SERVICE_CONTAINERS = frozenset({JOBS})
+DOT_SEGMENTS = frozenset({'.', '..'})
+
+
+def path_segment_safe(name: str) -> bool:
+    """Whether ``name`` stays one segment of a Swift path: no ``/``, and not
+    a dot segment that an HTTP library would collapse with its parent."""
+    return '/' not in name and name not in DOT_SEGMENTS
 
 
 def project_key(project: str) -> str:
     """A container-safe key for a project id; distinct ids give distinct keys."""
-    if _PLAIN_PROJECT.match(project):
+    if _PLAIN_PROJECT.fullmatch(project):
         return project
     digest = hashlib.sha256(project.encode('utf-8')).hexdigest()
     return '~' + digest[:40]
 
 
 def catalog_container(prefix: str, project: str) -> str:
-    return _checked(f'{prefix}.{project_key(project)}')
+    return _checked(prefix + PROJECT_SEPARATOR + project_key(project))
 
 
 def queue_container(prefix: str, project: str, queue: str) -> str:
-    return _checked(f'{prefix}.{project_key(project)}.{queue}')
+    return _checked(PROJECT_SEPARATOR.join((prefix, project_key(project), queue)))
+
+
+def service_container(prefix: str, name: str) -> str:
+    """A container of the service itself (one of ``SERVICE_CONTAINERS``)."""
+    if name not in SERVICE_CONTAINERS:
+        raise ValueError(f'{name!r} is not a service container')
+    return _checked(prefix + SERVICE_SEPARATOR + name)
+
+
+def jobs_container(prefix: str) -> str:
+    return service_container(prefix, JOBS)
+
+
+class UnsafeAccount(errors.InvalidRequest):
+    """A project id that cannot be the name of a Swift account (400)."""
 
 
 def container_owner(container: str) -> str:
@@ -64,12 +101,17 @@ def container_owner(container: str) -> str:
 
 def project_account(reseller_prefix: str | None, project: str) -> str | None:
     """The Swift account holding ``project``'s data: None (the service's own
-    account) in layout "shared"."""
-    return None if reseller_prefix is None else reseller_prefix + project
-
-
-def jobs_container(prefix: str) -> str:
-    return _checked(f'{prefix}.jobs')
+    account) in layout "shared". Swift splits a path after decoding it, so
+    an account name is one safe path segment, and it reserves accounts whose
+    id starts with a dot (no reseller admin may use them): UnsafeAccount."""
+    if reseller_prefix is None:
+        return None
+    account = reseller_prefix + project
+    if not path_segment_safe(account) or project.startswith('.'):
+        raise UnsafeAccount('In this deployment each project has a Swift account '
+                            'named after its id, so a project id may not contain '
+                            '"/" nor start with ".".')
+    return account
 
 
 def _checked(container: str) -> str:
@@ -96,7 +138,7 @@ def message_id(batch: str, index: int) -> str:
 
 def split_message_id(message_id: str) -> tuple[str, int] | None:
     """(batch, index) of a message id, or None when it is not one of ours."""
-    if len(message_id) != MESSAGE_ID_LEN or not _HEX.match(message_id):
+    if len(message_id) != MESSAGE_ID_LEN or not _HEX.fullmatch(message_id):
         return None
     return message_id[:BATCH_ID_LEN], int(message_id[BATCH_ID_LEN:], 16)
 
@@ -111,7 +153,7 @@ def claim_micros(claim: str) -> int:
 
 
 def valid_claim_id(value: str) -> bool:
-    return len(value) == CLAIM_ID_LEN and bool(_HEX.match(value))
+    return len(value) == CLAIM_ID_LEN and bool(_HEX.fullmatch(value))
 
 
 # -- objects in a queue container ----------------------------------------------
@@ -162,7 +204,7 @@ def parse_object(name: str) -> tuple[str, str, int | None] | None:
         return 'b', parts[1], None
     if kind == 'g':
         rest = rest.partition('.')[0]
-    if kind in ('g', 'x') and rest and _HEX.match(rest):
+    if kind in ('g', 'x') and rest and _HEX.fullmatch(rest):
         return kind, parts[1], int(rest, 16)
     return None
 

@@ -70,10 +70,13 @@ def create_app(service: MessagingService, limits: validation.Limits,
 def build_wsgi_app(service: MessagingService, limits: validation.Limits,
                    auth_strategy: str = 'noauth', conf: cfg.ConfigOpts | None = None
                    ) -> Callable:
-    """The whole WSGI stack: request id, access log, the open paths, keystone
-    auth_token (when asked) and the app. ``conf`` is what auth_token
+    """The whole WSGI stack: request id, access log, the body size limit,
+    the open paths, keystone auth_token (when asked) and the app. The size
+    limit sits outside authentication: an oversized body is refused (413)
+    before auth_token or anything else reads a byte. ``conf`` is what auth_token
     (``[keystone_authtoken]``), the policy enforcer (``[oslo_policy]``) and
     the health check (``[healthcheck]``) read; None means every default."""
     conf = conf if conf is not None else options.defaults()
     app = create_app(service, limits, auth_strategy, policies.build_enforcer(conf))
-    return request_id.RequestId(middleware.AccessLog(auth.protect(app, auth_strategy, conf)))
+    protected = auth.protect(app, auth_strategy, conf)
+    return request_id.RequestId(middleware.AccessLog(middleware.BodyLimit(protected, limits)))

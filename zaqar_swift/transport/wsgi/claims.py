@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import falcon
 
+from zaqar_swift import documents
 from zaqar_swift import validation
 from zaqar_swift.service import MessagingService
 from zaqar_swift.transport.wsgi import inputs
@@ -17,14 +18,12 @@ class Collection:
 
     def __init__(self, service: MessagingService, limits: validation.Limits) -> None:
         self._service = service
-        self._limits = limits
+        self._limit = documents.request_limit(limits)
 
     def on_post(self, req: falcon.Request, resp: falcon.Response, queue: str) -> None:
-        options = inputs.json_object(req, self._limits.max_queue_metadata, required=False) or {}
-        validation.no_nulls(options, 'ttl', 'grace')
         claim_id, messages = self._service.create_claim(
-            req.context.project, queue, req.context.client_id, options.get('ttl'),
-            options.get('grace'), req.get_param_as_int('limit'))
+            req.context.project, queue, req.context.client_id,
+            inputs.document(req, self._limit), req.get_param_as_int('limit'))
         if not messages:
             resp.status = falcon.HTTP_204
             return
@@ -39,7 +38,7 @@ class Item:
 
     def __init__(self, service: MessagingService, limits: validation.Limits) -> None:
         self._service = service
-        self._limits = limits
+        self._limit = documents.request_limit(limits)
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, queue: str,
                claim_id: str) -> None:
@@ -48,10 +47,8 @@ class Item:
 
     def on_patch(self, req: falcon.Request, resp: falcon.Response, queue: str,
                  claim_id: str) -> None:
-        options = inputs.json_object(req, self._limits.max_queue_metadata)
-        validation.no_nulls(options, 'ttl', 'grace')
         self._service.update_claim(req.context.project, queue, claim_id,
-                                   options.get('ttl'), options.get('grace'))
+                                   inputs.document(req, self._limit))
         resp.status = falcon.HTTP_204
 
     def on_delete(self, req: falcon.Request, resp: falcon.Response, queue: str,

@@ -1,19 +1,19 @@
-"""Reading a request: who is asking (project, Client-ID) and its JSON body.
+"""Reading a request: who is asking (project, Client-ID) and its body.
 
-Bodies are read with a byte limit: a declared Content-Length above it is
-refused before anything is read, and no more than limit + 1 bytes are ever
-buffered. JSON is parsed strictly (64-bit integers, finite numbers, UTF-8)
-so nothing the storage cannot round-trip gets past the transport.
+A body is read with a byte limit: a declared Content-Length above it is
+refused before anything is read, and no more than limit + 1 bytes of a
+chunked body are ever buffered. The core (``zaqar_swift.documents``)
+parses it. Bodies longer than any legal request never get
+here (``middleware.BodyLimit``).
 """
 from __future__ import annotations
 
-import json
-import math
 from typing import Any
 
 import falcon
 from oslo_context import context
 
+from zaqar_swift import documents
 from zaqar_swift import errors
 from zaqar_swift import validation
 from zaqar_swift.transport.wsgi import auth
@@ -21,82 +21,22 @@ from zaqar_swift.transport.wsgi import auth
 JSON_PATCH_TYPE = 'application/openstack-messaging-v2.0-json-patch'
 
 
-class _BadJSON(ValueError):
-    """A value JSON can carry but this service refuses (described)."""
+def _raw(req: falcon.Request, limit: int) -> bytes:
+    if req.content_length:
+        documents.check_length(req.content_length, limit)   # before reading
+        return req.bounded_stream.read(req.content_length)
+    if req.env.get('wsgi.input_terminated'):   # chunked: read to the end, bounded
+        return req.stream.read(limit + 1)
+    return b''
 
 
-def _int64(text: str) -> int:
-    value = int(text)
-    if abs(value) > validation.INT64_MAX:
-        raise _BadJSON('JSON contains integer that is too large.')
-    return value
-
-
-def _finite(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise _BadJSON('JSON contains a number that is too large.')
-    return value
-
-
-def _constant(name: str) -> Any:
-    raise _BadJSON(f'{name} is not valid JSON.')
-
-
-def parse_json(raw: bytes) -> Any:
-    """Decode a request body, or raise InvalidRequest saying why not."""
-    try:
-        return json.loads(raw.decode('utf-8'), parse_int=_int64,
-                          parse_float=_finite, parse_constant=_constant)
-    except _BadJSON as exc:
-        raise errors.InvalidRequest(str(exc)) from None
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        raise errors.InvalidRequest('Request body could not be parsed.') from None
-
-
-def _read(req: falcon.Request, limit: int) -> bytes:
-    length = req.content_length
-    if not length:
-        return b''
-    if length > limit:
-        raise errors.PayloadTooLarge(
-            f'Request body is {length} bytes; the limit is {limit} bytes.')
-    data = req.bounded_stream.read(limit + 1)
-    if len(data) > limit:
-        raise errors.PayloadTooLarge(f'Request body exceeds {limit} bytes.')
-    return data
-
-
-def _body(req: falcon.Request, limit: int, required: bool) -> bytes:
-    raw = _read(req, limit)
-    if not raw and required:
-        raise errors.InvalidRequest('Request body can not be empty.')
-    return raw
-
-
-def json_body(req: falcon.Request, limit: int, required: bool = True) -> Any:
-    """The parsed body; None when it is empty and not ``required``."""
-    raw = _body(req, limit, required)
-    return parse_json(raw) if raw else None
-
-
-def json_object(req: falcon.Request, limit: int, required: bool = True
-                ) -> dict[str, Any] | None:
-    """The body, which must be a JSON object (None when empty and optional)."""
-    raw = _body(req, limit, required)
-    if not raw:
-        return None
-    document = parse_json(raw)
-    if not isinstance(document, dict):
-        raise errors.InvalidRequest('Request body must be a JSON object.')
-    return document
-
-
-def member(document: dict[str, Any], key: str, description: str) -> Any:
-    """``document[key]``, or InvalidRequest(``description``) when absent."""
-    if key not in document:
-        raise errors.InvalidRequest(description)
-    return document[key]
+def document(req: falcon.Request, limit: int, media_type: str | None = None) -> Any:
+    """The JSON document of the body (None when there is none), read with
+    ``limit`` bytes at most. With ``media_type``, a body of any other
+    Content-Type is refused (415) before it is read."""
+    if media_type is not None:
+        require_media_type(req, media_type)
+    return documents.parse(_raw(req, limit), limit)
 
 
 def id_list(req: falcon.Request, name: str) -> list[str] | None:

@@ -6,7 +6,7 @@ from typing import Any
 
 import falcon
 
-from zaqar_swift import errors
+from zaqar_swift import documents
 from zaqar_swift import validation
 from zaqar_swift.service import MessagingService
 from zaqar_swift.transport.wsgi import inputs
@@ -29,14 +29,11 @@ class Collection:
 
     def __init__(self, service: MessagingService, limits: validation.Limits) -> None:
         self._service = service
-        self._limits = limits
+        self._limit = documents.message_post_limit(limits)
 
     def on_post(self, req: falcon.Request, resp: falcon.Response, queue: str) -> None:
-        document = inputs.json_object(req, self._limits.max_messages_post_size)
-        messages = inputs.member(document, 'messages',
-                                 'No messages were found in the request body.')
-        ids = self._service.post_messages(req.context.project, queue,
-                                          req.context.client_id, messages)
+        ids = self._service.post_messages(req.context.project, queue, req.context.client_id,
+                                          inputs.document(req, self._limit))
         resp.location = req.path + '?ids=' + ','.join(ids)
         render.json(resp, {'resources': [render.message_href(queue, i) for i in ids]}, 201)
 
@@ -44,8 +41,9 @@ class Collection:
         ids = inputs.id_list(req, 'ids')
         if ids is None:
             render.json(resp, self._page(req, queue))
-        else:
-            render.json(resp, {'messages': self._by_ids(req, queue, ids)})
+            return
+        messages = self._service.get_messages(req.context.project, queue, ids)
+        render.json(resp, {'messages': [render.message(m, queue) for m in messages]})
 
     def _page(self, req: falcon.Request, queue: str) -> dict[str, Any]:
         query = _listing_query(req)
@@ -53,24 +51,14 @@ class Collection:
             req.context.project, queue, req.context.client_id, **query)
         return render.message_page(req.path, queue, messages, marker, query)
 
-    def _by_ids(self, req: falcon.Request, queue: str, ids: list[str]) -> list[dict]:
-        messages = self._service.get_messages(req.context.project, queue, ids)
-        if not messages:
-            raise errors.MessageNotFound(
-                f'No messages with IDs: {",".join(ids)} found in the queue {queue}.')
-        return [render.message(m, queue) for m in messages]
-
     def on_delete(self, req: falcon.Request, resp: falcon.Response, queue: str) -> None:
-        ids, pop = inputs.id_list(req, 'ids'), req.get_param_as_int('pop')
-        validation.message_deletion(ids, pop)
-        if pop is not None:
-            popped = self._service.pop_messages(req.context.project, queue,
-                                                req.context.client_id, pop)
-            render.json(resp, {'messages': [render.popped(m) for m in popped]})
-        else:
-            self._service.delete_messages(req.context.project, queue, ids,
-                                          inputs.id_list(req, 'claim_ids'))
+        popped = self._service.delete_many(
+            req.context.project, queue, req.context.client_id, inputs.id_list(req, 'ids'),
+            req.get_param_as_int('pop'), inputs.id_list(req, 'claim_ids'))
+        if popped is None:
             resp.status = falcon.HTTP_204
+        else:
+            render.json(resp, {'messages': [render.popped(m) for m in popped]})
 
 
 class Item:

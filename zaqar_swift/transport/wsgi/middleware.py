@@ -1,7 +1,9 @@
 """Filters around the REST app, one concern each: the Swift request count
-of a request, content negotiation, policy enforcement, and the access log."""
+of a request, content negotiation, policy enforcement, the access log, and
+the size of a body."""
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 import time
@@ -11,8 +13,11 @@ import falcon
 from oslo_context import context
 from oslo_policy import policy
 
+from zaqar_swift import documents
 from zaqar_swift import errors
+from zaqar_swift import logtext
 from zaqar_swift import policies
+from zaqar_swift import validation
 from zaqar_swift.transport import errors as transport_errors
 
 LOG = logging.getLogger('zaqar_swift.access')
@@ -76,7 +81,9 @@ class Authorize:
 
 class AccessLog:
     """WSGI middleware: one log line per request (method, path, status,
-    duration, request id, project, Swift requests). It sits inside
+    duration, request id, project, Swift requests). What the client sent
+    (method, path, project header) is escaped (``logtext.field``), so it
+    cannot forge lines or fields. It sits inside
     oslo.middleware's RequestId, so the id is known, and outside the auth
     middleware, so refused requests are logged too. It also installs an
     oslo.context for the request so every log line of it carries the id."""
@@ -98,7 +105,8 @@ class AccessLog:
             return self._app(environ, recording)
         except Exception as exc:   # outside Falcon (auth_token, keystoneauth): JSON too
             LOG.exception('%s %s failed outside the app (request %s)',
-                          environ.get('REQUEST_METHOD'), environ.get('PATH_INFO'),
+                          logtext.field(environ.get('REQUEST_METHOD')),
+                          logtext.field(environ.get('PATH_INFO')),
                           environ.get(REQUEST_ID_ENV, '-'))
             status, headers, body = transport_errors.wsgi_error(exc)
             recording(status, headers + [('Content-Length', str(len(body)))],
@@ -110,6 +118,55 @@ class AccessLog:
     def _log(self, environ: dict[str, Any], seen: dict[str, Any], seconds: float) -> None:
         swift = seen.get('headers', {}).get(SWIFT_REQUESTS.lower(), '-')
         LOG.info('%s %s %s %.1f ms request=%s project=%s swift_requests=%s',
-                 environ.get('REQUEST_METHOD'), environ.get('PATH_INFO'),
+                 logtext.field(environ.get('REQUEST_METHOD')),
+                 logtext.field(environ.get('PATH_INFO')),
                  seen.get('status', '-'), seconds * 1000.0, environ.get(REQUEST_ID_ENV, '-'),
-                 environ.get('HTTP_X_PROJECT_ID', '-'), swift)
+                 logtext.field(environ.get('HTTP_X_PROJECT_ID')), swift)
+
+
+class BodyLimit:
+    """WSGI middleware: a body longer than any legal request
+    (``documents.largest_body``) is refused with a 413 before it is read,
+    before authentication and before any header is checked. A declared
+    Content-Length is judged at once; a chunked body is bounded as it is
+    read (the app then renders the same 413)."""
+
+    def __init__(self, app: Callable, limits: validation.Limits) -> None:
+        self._app = app
+        self._largest = documents.largest_body(limits)
+        self._error = functools.partial(documents.too_large, limits)
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        length = _content_length(environ)
+        if length is not None and length > self._largest:
+            status, headers, body = transport_errors.wsgi_error(self._error())
+            start_response(status, headers + [('Content-Length', str(len(body)))])
+            return [body]
+        if length is None and 'chunked' in environ.get('HTTP_TRANSFER_ENCODING', '').lower():
+            environ['wsgi.input'] = _BoundedInput(environ['wsgi.input'], self._largest,
+                                                  self._error)
+            environ['wsgi.input_terminated'] = True
+        return self._app(environ, start_response)
+
+
+def _content_length(environ: dict[str, Any]) -> int | None:
+    value = environ.get('CONTENT_LENGTH') or ''
+    return int(value) if value.isdigit() else None
+
+
+class _BoundedInput:
+    """A ``wsgi.input`` that raises ``error()`` once more than ``limit`` bytes
+    have been read from it."""
+
+    def __init__(self, stream: Any, limit: int, error: Callable[[], Exception]) -> None:
+        self._stream = stream
+        self._left = limit
+        self._error = error
+
+    def read(self, size: int | None = -1) -> bytes:
+        want = self._left + 1 if size is None or size < 0 else min(size, self._left + 1)
+        data = self._stream.read(want)
+        self._left -= len(data)
+        if self._left < 0:
+            raise self._error()
+        return data

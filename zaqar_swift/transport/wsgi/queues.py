@@ -5,6 +5,7 @@ from typing import Any
 
 import falcon
 
+from zaqar_swift import documents
 from zaqar_swift import validation
 from zaqar_swift.service import MessagingService
 from zaqar_swift.transport.wsgi import inputs
@@ -42,11 +43,11 @@ class Item:
 
     def __init__(self, service: MessagingService, limits: validation.Limits) -> None:
         self._service = service
-        self._limits = limits
+        self._limit = documents.request_limit(limits)
 
     def on_put(self, req: falcon.Request, resp: falcon.Response, queue: str) -> None:
-        metadata = inputs.json_object(req, self._limits.max_queue_metadata, required=False)
-        created = self._service.create_queue(req.context.project, queue, metadata)
+        created = self._service.create_queue(req.context.project, queue,
+                                             inputs.document(req, self._limit))
         resp.status = falcon.HTTP_201 if created else falcon.HTTP_204
         resp.location = render.queue_href(queue)
 
@@ -54,8 +55,7 @@ class Item:
         render.json(resp, self._service.get_queue(req.context.project, queue))
 
     def on_patch(self, req: falcon.Request, resp: falcon.Response, queue: str) -> None:
-        inputs.require_media_type(req, inputs.JSON_PATCH_TYPE)
-        patch = inputs.json_body(req, self._limits.max_queue_metadata)
+        patch = inputs.document(req, self._limit, inputs.JSON_PATCH_TYPE)
         render.json(resp, self._service.update_queue(req.context.project, queue, patch))
 
     def on_delete(self, req: falcon.Request, resp: falcon.Response, queue: str) -> None:
@@ -83,11 +83,9 @@ class Purge:
 
     def __init__(self, service: MessagingService, limits: validation.Limits) -> None:
         self._service = service
-        self._limits = limits
+        self._limit = documents.request_limit(limits)
 
     def on_post(self, req: falcon.Request, resp: falcon.Response, queue: str) -> None:
-        document = inputs.json_object(req, self._limits.max_queue_metadata, required=False)
-        types = None if document is None else inputs.member(
-            document, 'resource_types', 'Post body must contain key "resource_types".')
-        self._service.purge_queue(req.context.project, queue, types)
+        self._service.purge_queue(req.context.project, queue,
+                                  inputs.document(req, self._limit))
         resp.status = falcon.HTTP_204
