@@ -46,6 +46,24 @@ def _state_names(client, store, project):
     return [r['name'] for r in rows if '/g' in r['name']]
 
 
+def _claim_with_a_slow_write(faults, store, project, record, limit, action, seconds):
+    """Start ``store``'s claim in a thread with its first state PUT slowed by
+    the fault filter; return once that PUT reached the proxy. The returned
+    function waits for the claim and gives its result."""
+    rule = faults.add(Rule(method='PUT', path=_container_path(store, project) + 'm/.*/g',
+                           action=action, seconds=seconds, times=1))
+    result = {}
+    racer = threading.Thread(target=lambda: result.update(
+        claim=store.claim(project, 'q', record, 60, 60, limit)))
+    racer.start()
+    h.wait_until(lambda: faults.hits(rule) == 1, 10, 0.01, 'the slow write to reach the proxy')
+
+    def finish():
+        racer.join(30)
+        return result['claim']
+    return finish
+
+
 def test_a_write_later_than_the_settle_delay_is_withdrawn(swift):
     """Each call of the injected monotonic clock is a second later: every
     write takes 'longer' than the settle delay, is deleted, and counts for
@@ -67,16 +85,9 @@ def test_a_write_that_loses_the_verification_is_deleted(swift, faults):
     client, catalog, a = make_store(swift, settle=1.0)
     _, _, b = make_store(swift, settle=1.0)
     project, record, ids = _queue(catalog, a, messages=2)
-    rule = faults.add(Rule(method='PUT', path=_container_path(a, project) + 'm/.*/g',
-                           action='delay', seconds=0.5, times=1))
-    result = {}
-    racer = threading.Thread(target=lambda: result.update(
-        a=a.claim(project, 'q', record, 60, 60, 2)))
-    racer.start()
-    h.wait_until(lambda: faults.hits(rule) == 1, 10, 0.01, 'A\'s write to reach the proxy')
+    a_claim = _claim_with_a_slow_write(faults, a, project, record, 2, 'delay', 0.5)
     b_cid, b_claimed, _ = b.claim(project, 'q', record, 60, 60, 2)
-    racer.join(30)
-    a_cid, a_claimed, _ = result['a']
+    a_cid, a_claimed, _ = a_claim()
     assert [m.id for m in b_claimed] == ids
     assert a_claimed == []
     names = _state_names(client, a, project)
@@ -94,17 +105,10 @@ def test_a_ghost_is_written_out(swift, faults):
     client, catalog, a = make_store(swift, settle=0.5)
     _, _, b = make_store(swift, settle=0.5)
     project, record, ids = _queue(catalog, a, messages=4)
-    rule = faults.add(Rule(method='PUT', path=_container_path(a, project) + 'm/.*/g',
-                           action='delay_response', seconds=2.5, times=1))
-    result = {}
-    racer = threading.Thread(target=lambda: result.update(
-        a=a.claim(project, 'q', record, 60, 60, 2)))
-    racer.start()
-    h.wait_until(lambda: faults.hits(rule) == 1, 10, 0.01, 'A\'s write to reach the proxy')
+    a_claim = _claim_with_a_slow_write(faults, a, project, record, 2, 'delay_response', 2.5)
     time.sleep(1.2)                  # A's write is older than 2Δ: B may build on it
     b_cid, b_claimed, _ = b.claim(project, 'q', record, 60, 60, 4)
-    racer.join(30)
-    a_cid, a_claimed, _ = result['a']
+    a_cid, a_claimed, _ = a_claim()
     assert [m.id for m in b_claimed] == ids[2:]
     assert [m.id for m in a_claimed] == ids[:2]            # after the exorcism
     stats = a.stats(project, 'q', record)
