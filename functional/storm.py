@@ -245,9 +245,9 @@ class Storm:
             t.start()
         return self
 
-    def join(self) -> dict[str, Any]:
+    def join(self) -> None:
         """Wait for every thread (bounded by the deadline); raise a thread's
-        error; return the ledger's report."""
+        error."""
         for t in self.threads:
             t.join(max(0.0, self.deadline - time.monotonic()) + 5)
         stuck = [t.name for t in self.threads if t.is_alive()]
@@ -255,4 +255,17 @@ class Storm:
         errors = [t.error for t in self.threads if t.error is not None]
         if errors:
             raise errors[0]
+
+    def drain(self, api_url: str, timeout: float) -> dict[str, Any]:
+        """Claim and delete what is left (copies of messages posted twice,
+        messages of claims cut off) until the queue is empty; the report."""
+        consumer = Consumer(self._client(api_url), time.monotonic() + timeout)
+        stats = api_url.rstrip('/') + '/v2/queues/%s/stats' % QUEUE
+        while time.monotonic() < consumer.deadline:
+            if consumer._round():
+                continue
+            resp = consumer.client.session.get(stats, timeout=REQUEST_TIMEOUT)
+            if resp.status_code == 200 and resp.json()['messages']['total'] == 0:
+                break
+            time.sleep(0.5)
         return self.ledger.report()
