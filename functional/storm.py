@@ -91,6 +91,9 @@ class Ledger:
             # messages posted twice because a POST's answer was lost
             'copies': len(claims_of) - len(numbers),
             '5xx': len(server_errors),
+            '5xx_by_op': dict(collections.Counter('%s %d' % (a.op, a.status)
+                                                  for a in server_errors)),
+            '5xx_first': [a.text for a in server_errors[:3]],
             'statuses': dict(collections.Counter(a.status for a in answers)),
             '500': [a for a in server_errors if a.status == 500],
             'bad_5xx': [a for a in server_errors
