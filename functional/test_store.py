@@ -15,11 +15,12 @@ from zaqar_swift.storage.swift.queues import Catalog
 from zaqar_swift.storage.swift.store import MessageStore
 
 
-def make_store(swift_server, settle=0.25):
+def make_store(swift_server, settle=0.25, **options):
+    """(client, catalog, store) of their own; ``options`` go to MessageStore."""
     client = swift.SwiftClient.v1(swift_server.auth_url, swift_server.user,
                                   swift_server.key, timeout=30, retries=2)
     catalog = Catalog(client, 'zt', cache_ttl=2.0, tombstone_life=3600)
-    return client, catalog, MessageStore(client, catalog, 'zt', settle=settle)
+    return client, catalog, MessageStore(client, catalog, 'zt', settle=settle, **options)
 
 
 @pytest.fixture
@@ -69,7 +70,7 @@ def test_claim_rules(env):
     cid2, claimed2, _ = store.claim(project, queue, record, 300, 60, 5)
     assert [m.id for m in claimed2] == ids[1:]
     assert store.claim(project, queue, record, 300, 60, 5)[1] == []
-    claim = store.read_claim(project, queue, cid)
+    claim = store.read_claim(project, queue, record, cid)
     store.release(project, queue, claim)
     again = store.claim(project, queue, record, 300, 60, 5)[1]
     assert [m.id for m in again] == ids[:1]
@@ -151,5 +152,5 @@ def test_purge_hides_at_once_and_worker_reclaims(env):
     survivor = store.post(project, queue, record, 'c', [('new', 300, 0)])
     worker = PurgeWorker(store, client, interval=1)
     assert worker.run_once() == 3
-    listed = store.list(project, queue, record, 'x', None, 10, True, True, True)
+    listed = store.list(project, queue, record, 'x', None, 10, True, True, True).messages
     assert [m.id for m in listed] == survivor

@@ -46,10 +46,13 @@ def build_service(conf: cfg.ConfigOpts,
     group = conf.swift
     reseller = group.reseller_prefix if group.layout == 'per_project' else None
     catalog = Catalog(client, group.container_prefix, group.metadata_cache_ttl,
-                      tombstone_life(limits), reseller_prefix=reseller)
+                      tombstone_life(limits), reseller_prefix=reseller,
+                      cache_size=group.metadata_cache_size)
     store = MessageStore(client, catalog, group.container_prefix, group.storage_policy,
-                         group.lease_settle_delay, reseller_prefix=reseller)
-    workers = [PurgeWorker(store, client, conf.worker.interval)]
+                         group.lease_settle_delay, reseller_prefix=reseller,
+                         max_rows=group.max_rows_per_request,
+                         longest_claim=limits.max_claim_ttl + limits.max_claim_grace)
+    workers = [PurgeWorker(store, client, conf.worker.interval, conf.worker.max_backoff)]
     return MessagingService(client, catalog, store, limits, workers)
 
 

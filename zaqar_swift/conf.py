@@ -123,11 +123,21 @@ swift_opts = [
     cfg.FloatOpt('metadata_cache_ttl', default=2.0, min=0.0,
                  help='Seconds a queue\'s metadata is cached in this process. '
                       'Writes through this process invalidate it at once.'),
+    cfg.IntOpt('metadata_cache_size', default=10000, min=1,
+               help='Most queue records cached in this process (least recently '
+                    'used go first).'),
+    cfg.IntOpt('max_rows_per_request', default=10000, min=1000,
+               help='Most container listing rows one API request reads. A '
+                    'message listing that reaches it answers a short page with '
+                    'a next marker; a claim takes what it found by then.'),
 ]
 
 worker_opts = [
     cfg.FloatOpt('interval', default=5.0, min=0.1,
                  help='Seconds between two passes of a background worker.'),
+    cfg.FloatOpt('max_backoff', default=300.0, min=1.0,
+                 help='Longest wait before a failing purge job is tried again '
+                      '(the wait doubles from interval with each failure).'),
 ]
 
 GROUPS = {

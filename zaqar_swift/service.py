@@ -175,14 +175,16 @@ class MessagingService:
                       echo: bool = False, include_claimed: bool = False,
                       include_delayed: bool = False
                       ) -> tuple[list[dict[str, Any]], str | None]:
-        """(messages, next_marker); next_marker is None when the page is empty."""
+        """(messages, next_marker); next_marker is None when nothing was listed.
+        A page can be short (even empty) with a marker when the request read
+        as many listing rows as it may: the next page goes on from there."""
         limit = validation.page_limit(limit, self.limits.max_messages_per_page,
                                       self.limits.default_message_page_size)
         record = self._record(project, queue)
-        found = self._store.list(project, queue, record, client_id, marker or None,
-                                 limit, echo, include_claimed, include_delayed)
+        page = self._store.list(project, queue, record, client_id, marker or None,
+                                limit, echo, include_claimed, include_delayed)
         now = self._store.now()
-        return [_render(m, now) for m in found], (found[-1].id if found else None)
+        return [_render(m, now) for m in page.messages], page.marker
 
     def get_message(self, project: str, queue: str,
                     message_id: str) -> dict[str, Any]:
@@ -273,7 +275,7 @@ class MessagingService:
                   claim_id: str) -> dict[str, Any]:
         """The claim document; ClaimNotFound when missing or expired."""
         record = self._record(project, queue)
-        claim = self._live_claim(project, queue, claim_id)
+        claim = self._live_claim(project, queue, record, claim_id)
         messages = self._store.claimed_messages(project, queue, record, claim)
         if not messages:   # as Zaqar: a claim is the messages it holds
             raise errors.ClaimNotFound('Claim %s holds no messages any more.' % claim_id)
@@ -282,9 +284,11 @@ class MessagingService:
                 'age': int(now - claim.renewed),
                 'messages': [_render(m, now) for m in messages]}
 
-    def _live_claim(self, project: str, queue: str, claim_id: str) -> ClaimRecord:
-        validation.queue_name(queue, self.limits)
-        claim = self._store.read_claim(project, queue, claim_id)
+    def _live_claim(self, project: str, queue: str, record: QueueRecord,
+                    claim_id: str) -> ClaimRecord:
+        """The claim, if it is live on the queue as it is now: a claim made
+        before the queue was deleted, recreated or purged is gone."""
+        claim = self._store.read_claim(project, queue, record, claim_id)
         if claim is None:
             raise errors.ClaimNotFound('Claim %s does not exist or has expired.'
                                        % claim_id)
@@ -294,13 +298,13 @@ class MessagingService:
                      ttl: Any = None, grace: Any = None) -> None:
         """Renew a claim (its age restarts; messages live at least ttl+grace)."""
         ttl, grace, _ = validation.claim_params(ttl, grace, None, self.limits)
-        claim = self._live_claim(project, queue, claim_id)
+        claim = self._live_claim(project, queue, self._record(project, queue), claim_id)
         self._store.renew(project, queue, claim, ttl, grace)
 
     def delete_claim(self, project: str, queue: str, claim_id: str) -> None:
         """Release a claim (missing claim: no error)."""
-        validation.queue_name(queue, self.limits)
-        claim = self._store.read_claim(project, queue, claim_id)
+        record = self._record(project, queue)
+        claim = self._store.read_claim(project, queue, record, claim_id)
         if claim is not None:
             self._store.release(project, queue, claim)
 

@@ -24,14 +24,44 @@ from swiftclient import exceptions as swift_exc
 from zaqar_swift import errors
 
 LOG = logging.getLogger(__name__)
+BULK_MAX = 10000   # names in one bulk delete (Swift's max_deletes_per_request)
 
 
-class Missing(Exception):
-    """The container or object does not exist (404)."""
+class Missing(errors.NotFound):
+    """The container or object does not exist (404). Storage code catches it
+    where absence has a meaning; anywhere else it is the domain's 404 (the
+    resource went away under the request)."""
+
+    title = 'Not found'
 
 
-class PreconditionFailed(Exception):
-    """A conditional request lost (412), or a container is not empty (409)."""
+class PreconditionFailed(errors.Conflict):
+    """A conditional request lost (412), or a container is not empty (409);
+    uncaught, the domain's 409."""
+
+    title = 'Conflict'
+
+
+def _domain_error(status: int | None, verb: str, detail: str) -> errors.ZaqarSwiftError:
+    """Every Swift status as the domain error it means to our caller."""
+    if status == 404:
+        return Missing('The resource was removed while the request ran (storage %s '
+                       'answered 404).' % verb)
+    if status in (409, 412):
+        return PreconditionFailed('The resource changed while the request ran; try '
+                                  'again (storage %s answered %d).' % (verb, status))
+    if status in (400, 411, 413, 414, 422):
+        LOG.error('Swift refused a %s as malformed (%s): %s', verb, status, detail)
+        return errors.InvalidRequest('The storage backend refused the request as '
+                                     'malformed (%s).' % status)
+    if status in (401, 403):
+        LOG.error('Swift refused the service\'s credentials for a %s (%s): %s',
+                  verb, status, detail)
+    else:
+        LOG.warning('Swift %s failed: %s', verb, detail)
+    return errors.StorageUnavailable(
+        'The storage backend answered %s to a %s request; try again later.'
+        % (status or 'nothing', verb))
 
 
 def _conn_factory_v1(auth_url: str, user: str, key: str, timeout: float,
@@ -125,15 +155,7 @@ class SwiftClient:
         try:
             return self._conn._retry(None, _in_account(func, account), *args, **kwargs)
         except swift_exc.ClientException as exc:
-            status = exc.http_status
-            if status == 404:
-                raise Missing(str(exc)) from None
-            if status in (409, 412):
-                raise PreconditionFailed(str(exc)) from None
-            LOG.warning('Swift %s failed: %s', verb, exc)
-            raise errors.StorageUnavailable(
-                'The storage backend answered %s to a %s request; try again '
-                'later.' % (status or 'nothing', verb)) from exc
+            raise _domain_error(exc.http_status, verb, str(exc)) from None
         except (OSError, requests_exc.RequestException, ks_exc.ClientException) as exc:
             # connection failures, and keystoneauth's failures to get a token or
             # find the object-store endpoint (session credentials)
@@ -189,6 +211,8 @@ class SwiftClient:
         """One page of a container listing (Missing when the container is)."""
         _, rows = self._call('LIST', where, swiftclient.get_container, prefix=prefix,
                              marker=marker, end_marker=end_marker, limit=limit)
+        with self._lock:
+            self.totals['rows'] += len(rows)   # listing rows read, for tests and benchmarks
         return rows
 
     def iter_objects(self, where: Target | str, prefix: str | None = None,
@@ -201,6 +225,16 @@ class SwiftClient:
             if len(rows) < page:
                 return
             marker = rows[-1]['name']
+
+    def delete_many(self, where: Target | str, names: list[str], bulk: bool = True) -> None:
+        """Delete objects of one container: bulk requests of up to 10,000
+        names, or one DELETE each where the cluster has no bulk middleware."""
+        if not bulk:
+            for name in names:
+                self.delete_object(where, name)
+            return
+        for start in range(0, len(names), BULK_MAX):
+            self.bulk_delete(where, names[start:start + BULK_MAX])
 
     # -- containers -----------------------------------------------------------
     def put_container(self, where: Target | str, policy: str | None = None) -> None:

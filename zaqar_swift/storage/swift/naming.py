@@ -56,6 +56,12 @@ def queue_container(prefix: str, project: str, queue: str) -> str:
     return _checked(f'{prefix}.{project_key(project)}.{queue}')
 
 
+def container_owner(container: str) -> str:
+    """The part of a queue container's name that names its project
+    (``<prefix>.<pkey>``): the purge worker takes turns by it."""
+    return '.'.join(container.split('.', 2)[:2])
+
+
 def project_account(reseller_prefix: str | None, project: str) -> str | None:
     """The Swift account holding ``project``'s data: None (the service's own
     account) in layout "shared"."""
@@ -97,6 +103,11 @@ def split_message_id(message_id: str) -> tuple[str, int] | None:
 
 def claim_id(micros: int, rand: int) -> str:
     return '%014x%010x' % (micros, rand & 0xffffffffff)
+
+
+def claim_micros(claim: str) -> int:
+    """When the claim was made (microseconds, the clock of ids and cuts)."""
+    return int(claim[:14], 16)
 
 
 def valid_claim_id(value: str) -> bool:

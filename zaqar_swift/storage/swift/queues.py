@@ -10,6 +10,7 @@ space in the background and Swift's expirer would in any case.
 """
 from __future__ import annotations
 
+import collections
 import dataclasses
 import itertools
 import json
@@ -37,18 +38,22 @@ MISSING = QueueRecord(False, {}, 0)
 
 
 class Catalog:
-    """Queue records of every project, with a short per-process cache."""
+    """Queue records of every project, with a short per-process cache of at
+    most ``cache_size`` records (the least recently used go first), so
+    requests for random queue names cannot grow it."""
 
     def __init__(self, client: swift.SwiftClient, prefix: str, cache_ttl: float,
                  tombstone_life: int, clock: Callable[[], float] = time.time,
-                 reseller_prefix: str | None = None) -> None:
+                 reseller_prefix: str | None = None, cache_size: int = 10000) -> None:
         self._client = client
         self._prefix = prefix
         self._reseller = reseller_prefix
         self._cache_ttl = cache_ttl
+        self._cache_size = cache_size
         self._tombstone_life = tombstone_life
         self._clock = clock
-        self._cache: dict[tuple[str, str], tuple[float, QueueRecord]] = {}
+        self._cache: collections.OrderedDict[tuple[str, str], tuple[float, QueueRecord]] = \
+            collections.OrderedDict()
         self._lock = threading.Lock()
 
     def container(self, project: str) -> swift.Target:
@@ -56,14 +61,15 @@ class Catalog:
                             naming.catalog_container(self._prefix, project))
 
     def get(self, project: str, queue: str, fresh: bool = False) -> QueueRecord:
-        key = (project, queue)
         now = self._clock()
-        cached = self._cache.get(key)
+        with self._lock:
+            cached = self._cache.get((project, queue))
+            if cached:
+                self._cache.move_to_end((project, queue))
         if not fresh and cached and now - cached[0] < self._cache_ttl:
             return cached[1]
         record = self._read(project, queue)
-        with self._lock:
-            self._cache[key] = (now, record)
+        self._remember(project, queue, record, now)
         return record
 
     def _read(self, project: str, queue: str) -> QueueRecord:
@@ -92,9 +98,17 @@ class Catalog:
                                          json.dumps(doc).encode('utf-8'), content_type,
                                          headers)
 
-    def _remember(self, project: str, queue: str, record: QueueRecord) -> None:
+    def _remember(self, project: str, queue: str, record: QueueRecord,
+                  now: float | None = None) -> None:
         with self._lock:
-            self._cache[(project, queue)] = (self._clock(), record)
+            self._cache[(project, queue)] = (self._clock() if now is None else now, record)
+            self._cache.move_to_end((project, queue))
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+
+    def cached(self) -> int:
+        """How many records the cache holds."""
+        return len(self._cache)
 
     def _live(self, project: str, marker: str | None, contains: str | None,
               page: int) -> Iterator[str]:

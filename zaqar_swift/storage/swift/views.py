@@ -9,12 +9,23 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import math
 from typing import Any, Iterable, Iterator
 
 from zaqar_swift.storage.swift import encoding
 from zaqar_swift.storage.swift import naming
 
 FREE, CLAIMED, DELAYED, GONE = 'free', 'claimed', 'delayed', 'gone'
+# Seconds added to every X-Delete-At: X-Delete-After is truncated to whole
+# seconds by Swift, and a GET may 404 up to 0.1 s before X-Delete-At.
+EXPIRY_MARGIN = 2
+
+
+def body_expiry(lives: Iterable[float]) -> int:
+    """The X-Delete-At a batch body needs: every message of it lives until
+    ``max(created + ttl, kept until)`` (``lives``); one formula for the POST that creates
+    the body and for every state write that extends it."""
+    return max(math.ceil(life) for life in lives) + EXPIRY_MARGIN
 
 
 def listing_time(row: dict[str, Any]) -> float:
@@ -35,6 +46,7 @@ class BatchView:
     state: encoding.BatchState = dataclasses.field(default_factory=encoding.BatchState)
     tombstones: set[int] = dataclasses.field(default_factory=set)
     names: list[str] = dataclasses.field(default_factory=list)
+    older: list[tuple[int, str]] = dataclasses.field(default_factory=list)
 
     @property
     def created(self) -> float:
@@ -63,9 +75,21 @@ class BatchView:
         """Epoch seconds of the newest state write (0 without state)."""
         return max((listing_time(r) for r in self.gen_rows), default=0.0)
 
-    def object_expiry(self) -> int:
-        """The X-Delete-At the batch object needs to keep every message."""
-        return max(int(self.expires_at(i)) + 2 for i in self.indexes())
+    def object_expiry(self, state: encoding.BatchState | None = None) -> int:
+        """The X-Delete-At the batch object needs to keep every message under
+        ``state`` (the state read, by default). Every state object that
+        exists was written only after the body had at least this expiry for
+        it (doc/design.md, "Why a message is never lost")."""
+        state = self.state if state is None else state
+        return body_expiry((
+            max(self.created + self.info.ttls[i], state.kept_until(i))
+            for i in self.indexes()))
+
+    def stale_names(self) -> list[str]:
+        """State objects older than the previous generation: nothing reads
+        them any more (the newest generation decides, the previous one is
+        kept for a reader whose listing lags)."""
+        return [name for number, name in self.older if number < self.gen - 1]
 
 
 def fold(rows: Iterable[dict[str, Any]]) -> Iterator[BatchView]:
@@ -91,11 +115,14 @@ def _apply(view: BatchView, kind: str, number: int | None, row: dict[str, Any]) 
         view.info = encoding.decode_batch(row.get('content_type', ''))
     elif kind == 'x':
         view.tombstones.add(number)
-    elif number >= view.gen:
+    elif number < view.gen:
+        view.older.append((number, row['name']))
+    else:
         state = encoding.decode_state(row.get('content_type', ''))
         if state is None:
             return
         if number > view.gen:
+            view.older += [(view.gen, r['name']) for r in view.gen_rows]
             view.gen, view.gen_rows, view.gen_states = number, [], []
         view.gen_rows.append(row)
         view.gen_states.append(state)

@@ -58,8 +58,10 @@ def popped(msg: dict[str, Any]) -> dict[str, Any]:
 
 def message_page(path: str, queue: str, messages: list[dict[str, Any]],
                  marker: str | None, query: dict[str, Any]) -> dict[str, Any]:
-    """A message listing; an empty page has no links (a 200, not a 204)."""
-    links = next_links(path, dict(query, marker=marker)) if messages else []
+    """A message listing; a page without a marker has no links (a 200, not a
+    204). A short page with a marker (the request's listing budget ran out)
+    links on."""
+    links = next_links(path, dict(query, marker=marker)) if marker else []
     return {'messages': [message(m, queue) for m in messages], 'links': links}
 
 
