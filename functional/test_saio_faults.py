@@ -174,3 +174,16 @@ def test_keystone_proxy_has_the_filter_and_its_control_needs_no_token(keystone,
         assert faults.hits(rule_id) == 1
     finally:
         faults.clear()
+
+
+def test_a_hidden_batch_reaches_api_listings_late(faults, api):
+    """The API's own (swiftclient, JSON) listings see what the filter hides."""
+    tenant = h.Tenant(api.url)
+    tenant.create_queue('q')
+    rule_id = faults.add(Rule(method='PUT', path=r'\.%s\.q/m/[0-9a-f]{22}/b$' % tenant.project,
+                              action='hide', seconds=2.0, times=1))
+    posted = tenant.post_bodies('q', 2)
+    assert faults.hits(rule_id) == 1
+    assert tenant.listed_ids('q', echo=True) == []
+    h.wait_until(lambda: tenant.listed_ids('q', echo=True) == posted, timeout=10,
+                 interval=0.2, what='the batch listed')
