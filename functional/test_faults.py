@@ -53,7 +53,9 @@ def assert_queue_empty(api_url: str, project: str) -> None:
 
 
 def assert_clean_errors(report: dict[str, Any]) -> None:
-    """Every 5xx is a JSON answer with Retry-After, never a 500; none hung."""
+    """No message was held by two live claims; every 5xx is a JSON answer
+    with Retry-After, never a 500; nothing hung."""
+    assert not report['overlapping'], report['overlapping'][:5]
     assert not report['500'], report['500'][:3]
     assert not report['bad_5xx'], report['bad_5xx'][:3]
     assert not report['timeouts'], report['timeouts'][:3]
@@ -62,7 +64,9 @@ def assert_clean_errors(report: dict[str, Any]) -> None:
 def summary(name: str, report: dict[str, Any], wall: float, **extra: Any) -> str:
     fields = ['posted %d' % report['posted'], 'delivered %d' % report['delivered'],
               'lost %d' % len(report['lost']), 'duplicates %d' % report['duplicates'],
-              'copies %d' % report['copies'], '5xx %d %s' % (report['5xx'], report['5xx_by_op'])]
+              'of live claims %d' % len(report['overlapping']),
+              'copies %d' % report['copies'], '5xx %d %s' % (report['5xx'], report['5xx_by_op']),
+              '4xx %s' % report['4xx_by_op']]
     fields += ['%s %s' % (k.replace('_', ' '), v) for k, v in extra.items()]
     fields += ['statuses %s' % report['statuses'], 'wall %.1f s' % wall]
     line = 'fault run %s: %s' % (name, ', '.join(fields))
