@@ -1,8 +1,10 @@
 """Fault runs: claim storms over HTTP while a real Swift (or the API) breaks.
 
 Each run prints one line with its numbers (lost, duplicated, 5xx, recovery
-time, wall time) and asserts them. They use the public API only (see
-functional/storm.py), so they hold for any claim algorithm underneath.
+time, wall time) and asserts them: nothing lost, no message held by two live
+claims, every 5xx a JSON 503 with Retry-After, no request past the client
+timeout. They use the public API only (see functional/storm.py), so they
+hold for any claim algorithm underneath.
 
 * a device of the local Swift fails during a storm of 1,000 messages;
 * the API process is SIGKILLed mid-storm and restarted;
