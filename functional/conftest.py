@@ -20,6 +20,7 @@ For tests that break Swift (remove a device, stop the proxy, kill a process):
 
 Both Swifts have the fault filter in their proxy: ``swift.faults.add(Rule(
 ...))`` (:mod:`zaqar_swift.testing.saio.faults`); clear what you add.
+``faults`` is the session Swift's, cleared before and after the test.
 
 Against a real Keystone (only the tests that ask for these start them):
 
@@ -49,6 +50,7 @@ from zaqar_swift.testing.api import LocalApi
 from zaqar_swift.testing.keystone import LocalKeystone
 from zaqar_swift.testing.ports import free_port_block
 from zaqar_swift.testing.saio import LocalSwift
+from zaqar_swift.testing.saio.faults import FaultsClient
 
 SWIFT_START_TIMEOUT = 60.0
 KEYSTONE_START_TIMEOUT = 180.0
@@ -154,6 +156,14 @@ def own_api_factory(own_swift: LocalSwift, tmp_path_factory: pytest.TempPathFact
     yield _api_starter(own_swift, str(tmp_path_factory.mktemp('api-own')), started)
     for server in started:
         server.stop()
+
+
+@pytest.fixture
+def faults(swift: LocalSwift) -> Iterator[FaultsClient]:
+    """The session Swift's fault filter, with no rule before or after the test."""
+    swift.faults.clear()
+    yield swift.faults
+    swift.faults.clear()
 
 
 @pytest.fixture(scope='session')

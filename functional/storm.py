@@ -48,6 +48,8 @@ class Ledger:
         self.posted: dict[int, str] = {}        # n -> id, acknowledged by a 201
         self.claims_of: dict[str, set[str]] = collections.defaultdict(set)  # id -> claims
         self.number_of: dict[str, int] = {}     # id -> n, of every delivered message
+        # claim id -> (began, ended, ttl) of the request that made it
+        self.claim_times: dict[str, tuple[float, float, int]] = {}
         self.deleted: set[int] = set()          # n
         self.expected = 0
         self.all_deleted = threading.Event()
@@ -60,8 +62,10 @@ class Ledger:
         with self.lock:
             self.posted.update(zip(numbers, ids))
 
-    def deliver(self, claim_id: str, messages: list[tuple[int, str]]) -> None:
+    def deliver(self, claim_id: str, messages: list[tuple[int, str]],
+                times: tuple[float, float, int]) -> None:
         with self.lock:
+            self.claim_times[claim_id] = times
             for n, mid in messages:
                 self.claims_of[mid].add(claim_id)
                 self.number_of[mid] = n
@@ -79,6 +83,7 @@ class Ledger:
             posted = dict(self.posted)
             claims_of = {mid: set(c) for mid, c in self.claims_of.items()}
             numbers = set(self.number_of.values())
+            claim_times = dict(self.claim_times)
         server_errors = [a for a in answers if a.status >= 500]
         return {
             'requests': len(answers),
@@ -88,15 +93,41 @@ class Ledger:
             # one message (one id) handed to more than one claim
             'duplicates': sum(len(c) - 1 for c in claims_of.values()),
             'duplicated_ids': sorted(m for m, c in claims_of.items() if len(c) > 1),
+            # ... by two claims that were both alive: never allowed
+            'overlapping': _overlapping(claims_of, claim_times),
             # messages posted twice because a POST's answer was lost
             'copies': len(claims_of) - len(numbers),
             '5xx': len(server_errors),
+            '5xx_by_op': dict(collections.Counter('%s %d' % (a.op, a.status)
+                                                  for a in server_errors)),
+            '5xx_first': [a.text for a in server_errors[:3]],
+            # the storm sends only valid requests: a 4xx other than a lost
+            # claim's 400/403 on delete is the service's mistake
+            '4xx_by_op': dict(collections.Counter(
+                '%s %d' % (a.op, a.status) for a in answers
+                if 400 <= a.status < 500 and a.op != 'delete')),
             'statuses': dict(collections.Counter(a.status for a in answers)),
             '500': [a for a in server_errors if a.status == 500],
             'bad_5xx': [a for a in server_errors
                         if not a.json_body or not a.retry_after],
             'timeouts': [a for a in answers if a.status == -1],
         }
+
+
+def _overlapping(claims_of: dict[str, set[str]],
+                 claim_times: dict[str, tuple[float, float, int]]
+                 ) -> list[tuple[str, str, str]]:
+    """(message id, claim, later claim) where the later claim was answered
+    before the earlier one can have expired: its expiry is at least the
+    earlier request's start + ttl."""
+    found = []
+    for mid, claims in claims_of.items():
+        ordered = sorted(claims, key=lambda c: claim_times[c][0])
+        for first, later in zip(ordered, ordered[1:]):
+            began, _ended, ttl = claim_times[first]
+            if claim_times[later][1] < began + ttl:
+                found.append((mid, first, later))
+    return found
 
 
 class Client:
@@ -185,13 +216,14 @@ class Consumer(threading.Thread):
 
     def _round(self) -> bool:
         """One claim and its deletes; False when nothing was claimed."""
+        began = time.monotonic()
         resp = self.client.call('claim', 'POST', '/claims', params={'limit': BATCH},
                                 json={'ttl': self.ttl, 'grace': self.grace})
         if resp is None or resp.status_code != 201:
             return False
         claim_id = resp.headers['Location'].rstrip('/').rsplit('/', 1)[-1]
         messages = [number_and_id(m) for m in resp.json()['messages']]
-        self.client.ledger.deliver(claim_id, messages)
+        self.client.ledger.deliver(claim_id, messages, (began, time.monotonic(), self.ttl))
         if self.on_claimed is not None:
             self.on_claimed()
         self._delete_claimed(claim_id, messages)
@@ -245,9 +277,9 @@ class Storm:
             t.start()
         return self
 
-    def join(self) -> dict[str, Any]:
+    def join(self) -> None:
         """Wait for every thread (bounded by the deadline); raise a thread's
-        error; return the ledger's report."""
+        error."""
         for t in self.threads:
             t.join(max(0.0, self.deadline - time.monotonic()) + 5)
         stuck = [t.name for t in self.threads if t.is_alive()]
@@ -255,4 +287,17 @@ class Storm:
         errors = [t.error for t in self.threads if t.error is not None]
         if errors:
             raise errors[0]
+
+    def drain(self, api_url: str, timeout: float) -> dict[str, Any]:
+        """Claim and delete what is left (copies of messages posted twice,
+        messages of claims cut off) until the queue is empty; the report."""
+        consumer = Consumer(self._client(api_url), time.monotonic() + timeout)
+        stats = api_url.rstrip('/') + '/v2/queues/%s/stats' % QUEUE
+        while time.monotonic() < consumer.deadline:
+            if consumer._round():
+                continue
+            resp = consumer.client.session.get(stats, timeout=REQUEST_TIMEOUT)
+            if resp.status_code == 200 and resp.json()['messages']['total'] == 0:
+                break
+            time.sleep(0.5)
         return self.ledger.report()

@@ -19,13 +19,8 @@ try:
 except ImportError:   # functional/ run as rootdir-less modules
     import helpers as h
 
-
-@pytest.fixture
-def faults(swift):
-    """The session Swift's fault control, with no rule before or after."""
-    swift.faults.clear()
-    yield swift.faults
-    swift.faults.clear()
+# Long enough for the checks made while a row is hidden, on a loaded machine.
+HIDE_S = 4.0
 
 
 @pytest.fixture
@@ -58,26 +53,26 @@ def test_delay_lands_the_request_late_and_times_bounds_it(faults, conn, containe
     rule_id = faults.add(Rule(method='PUT', path=r'/%s/o$' % container, action='delay',
                               seconds=0.6, times=1))
     assert timed(conn.put_object, container, 'o', b'1') >= 0.6
-    assert timed(conn.put_object, container, 'o', b'2') < 0.5
-    assert faults.hits(rule_id) == 1
+    conn.put_object(container, 'o', b'2')
+    assert faults.hits(rule_id) == 1, 'times=1: the second PUT passed undelayed'
 
 
 def test_delay_response_answers_late_after_the_write_landed(faults, swift, conn, container):
     faults.add(Rule(method='PUT', path=r'/%s/o$' % container, action='delay_response',
-                    seconds=1.5))
+                    seconds=3.0))
     done: list[float] = []
     began = time.monotonic()
     writer = threading.Thread(target=lambda: (conn.put_object(container, 'o', b'late news'),
                                               done.append(time.monotonic() - began)))
     writer.start()
     reader = swiftclient.Connection(swift.auth_url, swift.user, swift.key, retries=0)
-    seen = h.wait_until(lambda: _readable(reader, container, 'o'), timeout=5,
+    seen = h.wait_until(lambda: _readable(reader, container, 'o'), timeout=10,
                         interval=0.05, what='the object readable')
     seen_at = time.monotonic() - began
     writer.join(10)
     assert seen == b'late news'
-    assert done and done[0] >= 1.5, done
-    assert seen_at < done[0] - 0.5, (seen_at, done)
+    assert done and done[0] >= 3.0, done
+    assert seen_at < done[0], ('readable only after the PUT returned', seen_at, done)
 
 
 def _readable(conn, container: str, name: str) -> bytes | None:
@@ -107,7 +102,7 @@ def test_fail_answers_503_without_passing_the_request_on(faults, conn, container
 def test_hide_keeps_a_put_readable_but_out_of_listings_for_a_while(faults, conn, container):
     conn.put_object(container, 'a', b'a')
     rule_id = faults.add(Rule(method='PUT', path=r'/%s/h' % container, action='hide',
-                              seconds=2.0, times=1))
+                              seconds=HIDE_S, times=1))
     conn.put_object(container, 'h1', b'hidden')
     hidden_at = time.monotonic()
     conn.put_object(container, 'h2', b'times=1: listed at once')
@@ -117,9 +112,9 @@ def test_hide_keeps_a_put_readable_but_out_of_listings_for_a_while(faults, conn,
                          headers={'X-Auth-Token': conn.token})
     assert plain.text.split() == ['a', 'h2'], 'text listings are filtered too'
     assert int(conn.head_container(container)['x-container-object-count']) == 3
-    h.wait_until(lambda: 'h1' in listed(conn, container), timeout=5, interval=0.1,
-                 what='the hidden object listed again')
-    assert time.monotonic() - hidden_at >= 1.9
+    h.wait_until(lambda: 'h1' in listed(conn, container), timeout=HIDE_S + 10,
+                 interval=0.1, what='the hidden object listed again')
+    assert time.monotonic() - hidden_at >= HIDE_S - 0.1
     assert listed(conn, container) == ['a', 'h1', 'h2']
     assert faults.hits(rule_id) == 1
 
@@ -174,3 +169,16 @@ def test_keystone_proxy_has_the_filter_and_its_control_needs_no_token(keystone,
         assert faults.hits(rule_id) == 1
     finally:
         faults.clear()
+
+
+def test_a_hidden_batch_reaches_api_listings_late(faults, api):
+    """The API's own (swiftclient, JSON) listings see what the filter hides."""
+    tenant = h.Tenant(api.url)
+    tenant.create_queue('q')
+    rule_id = faults.add(Rule(method='PUT', path=r'\.%s\.q/m/[0-9a-f]{22}/b$' % tenant.project,
+                              action='hide', seconds=HIDE_S, times=1))
+    posted = tenant.post_bodies('q', 2)
+    assert faults.hits(rule_id) == 1
+    assert tenant.listed_ids('q', echo=True) == []
+    h.wait_until(lambda: tenant.listed_ids('q', echo=True) == posted, timeout=HIDE_S + 10,
+                 interval=0.2, what='the batch listed')

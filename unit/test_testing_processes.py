@@ -68,7 +68,7 @@ def test_stop_kills_what_ignores_sigterm(tmp_path):
     began = time.monotonic()
     proc.stop(timeout=0.5)
     assert not processes.pid_alive(pid)
-    assert 0.5 <= time.monotonic() - began < 5
+    assert 0.5 <= time.monotonic() - began < 10
 
 
 def test_kill_is_immediate(tmp_path):
@@ -77,7 +77,7 @@ def test_kill_is_immediate(tmp_path):
     began = time.monotonic()
     proc.kill()
     assert not processes.pid_alive(pid)
-    assert time.monotonic() - began < 2
+    assert time.monotonic() - began < 5
     assert proc.pid() is None
 
 
@@ -98,7 +98,7 @@ def test_wait_ready_is_bounded_and_says_what_it_last_saw(tmp_path):
         began = time.monotonic()
         with pytest.raises(processes.StartError) as exc:
             processes.wait_ready([proc], _not_ready, 0.5, 'the slow server')
-        assert time.monotonic() - began < 3
+        assert time.monotonic() - began < 10
         assert 'not ready after 0 s; last check: no "up" in the log yet' in str(exc.value) \
             or 'not ready after 1 s' in str(exc.value)
     finally:
@@ -108,9 +108,12 @@ def test_wait_ready_is_bounded_and_says_what_it_last_saw(tmp_path):
 def test_stop_all_stops_several_at_once(tmp_path):
     procs = [local(tmp_path, STUBBORN, 'p%d' % i) for i in range(3)]
     pids = [p.start() for p in procs]
+    for p in procs:   # SIGTERM is ignored from here on
+        processes.wait_ready([p], lambda p=p: 'up' in p.log_tail() or _not_ready(), 20, p.name)
     began = time.monotonic()
-    processes.stop_all(procs, timeout=0.5)
-    assert time.monotonic() - began < 3, 'waited for each in turn'
+    processes.stop_all(procs, timeout=2.0)
+    # one shared deadline: about 2 s, not 3 x 2 s
+    assert 2.0 <= time.monotonic() - began < 5.0
     assert not [pid for pid in pids if processes.pid_alive(pid)]
 
 

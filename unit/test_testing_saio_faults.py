@@ -103,9 +103,10 @@ def test_the_first_live_rule_acts_and_times_bounds_it():
     rules = Rules()
     once = rules.add(Rule(method='PUT', action='delay', seconds=1, times=1))
     always = rules.add(Rule(action='fail'))
-    assert rules.take('PUT', OBJ, '').action == 'delay'
-    assert rules.take('PUT', OBJ, '').action == 'fail'
-    assert rules.take('GET', OBJ, '').action == 'fail'
+    assert rules.take('PUT', OBJ, '') == (once, Rule(method='PUT', action='delay',
+                                                     seconds=1, times=1))
+    assert rules.take('PUT', OBJ, '')[1].action == 'fail'
+    assert rules.take('GET', OBJ, '')[0] == always
     assert (rules.hits(once), rules.hits(always)) == (1, 2)
     inert = rules.add(Rule(times=0))
     rules.clear()
@@ -201,3 +202,19 @@ def test_control_path(stack):
     assert Call(app, env('PUT', CONTROL_PATH)).code == 405
     assert Call(app, env('DELETE', CONTROL_PATH)).code == 204
     assert rules.idle
+
+
+def test_a_hide_rule_counts_only_the_writes_it_hid(stack):
+    app, swift, rules, _slept, _clock = stack
+    rule_id = rules.add(Rule(method='PUT', action='hide', seconds=5, times=1))
+
+    def missing_container(env, start_response):
+        start_response('404 Not Found', [('Content-Length', '0')])
+        return [b'']
+
+    app.app = missing_container
+    assert Call(app, env('PUT', '/v1/AUTH_m/c/m/a/b')).code == 404
+    assert rules.hits(rule_id) == 0 and rules.hidden('/v1/AUTH_m/c') == frozenset()
+    app.app = swift
+    assert Call(app, env('PUT', '/v1/AUTH_m/c/m/a/b')).code == 201
+    assert rules.hits(rule_id) == 1 and rules.hidden('/v1/AUTH_m/c') == {'m/a/b'}

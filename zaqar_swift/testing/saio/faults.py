@@ -12,7 +12,8 @@ live rule that matches a request acts on it:
 ``fail``            answer ``status`` (503) without passing it on;
 ``hide``            pass it on; when it succeeds, JSON listings of its
                     container omit the object for ``seconds`` (a container
-                    update that lags, as Swift's async pendings do).
+                    update that lags, as Swift's async pendings do); a
+                    write that fails is not counted against ``times``.
 
 Tests drive it from any process through a control path on the proxy that the
 filter answers itself, without auth (:class:`FaultsClient`, which
@@ -111,14 +112,20 @@ class Rules:
         self._hits[rule_id] = 0
         return rule_id
 
-    def take(self, method: str, path: str, query: str) -> Rule | None:
-        """The first live rule matching the request, its hit counted."""
+    def take(self, method: str, path: str, query: str) -> tuple[int, Rule] | None:
+        """The first live rule matching the request and its id, its hit
+        counted."""
         for rule_id, rule in self._rules.items():
             live = rule.times is None or self._hits[rule_id] < rule.times
             if live and rule.matches(method, path, query):
                 self._hits[rule_id] += 1
-                return rule
+                return rule_id, rule
         return None
+
+    def refund(self, rule_id: int) -> None:
+        """Uncount a hit: the rule did not act after all."""
+        if self._hits.get(rule_id):
+            self._hits[rule_id] -= 1
 
     def hits(self, rule_id: int) -> int:
         """How many requests rule ``rule_id`` acted on (KeyError if unknown)."""
@@ -192,7 +199,7 @@ class FaultFilter:
             return self._control(env, method, path, start_response)
         if self.rules.idle:
             return self.app(env, start_response)
-        rule = self.rules.take(method, path, query)
+        rule_id, rule = self.rules.take(method, path, query) or (0, None)
         if rule is not None and rule.action == 'fail':
             return _respond(start_response, rule.status, FAIL_BODY, 'text/plain')
         if rule is not None and rule.action == 'delay':
@@ -201,9 +208,11 @@ class FaultFilter:
         if rule is not None and rule.action == 'delay_response':
             self.sleep(rule.seconds)
         target = container_of(path)
-        if rule is not None and rule.action == 'hide' and status.startswith('2') \
-                and target and target[1]:
-            self.rules.hide(target[0], target[1], rule.seconds)
+        if rule is not None and rule.action == 'hide':
+            if status.startswith('2') and target and target[1]:
+                self.rules.hide(target[0], target[1], rule.seconds)
+            else:   # nothing hidden: a failed write does not use up ``times``
+                self.rules.refund(rule_id)
         if method == 'GET' and target and target[1] is None and status.startswith('200'):
             body, headers = self._filter_listing(target[0], headers, body)
         start_response(status, headers)
