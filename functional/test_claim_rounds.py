@@ -22,13 +22,6 @@ from zaqar_swift.testing.saio.faults import Rule
 GEN = r'/m/[0-9a-f]{22}/g'
 
 
-@pytest.fixture
-def faults(swift):
-    swift.faults.clear()
-    yield swift.faults
-    swift.faults.clear()
-
-
 def _queue(catalog, store, messages=4, ttl=600):
     project = uuid.uuid4().hex
     catalog.put(project, 'q', {}, 0)

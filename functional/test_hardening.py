@@ -188,7 +188,7 @@ def test_claims_on_one_queue_do_not_wait_for_another(swift):
     assert locks.hold(store.container(project, 'free')) is not busy
 
 
-def test_a_failing_purge_job_does_not_block_the_others(swift):
+def test_a_failing_purge_job_does_not_block_the_others(swift, faults):
     """Defect 13: jobs ran in name order and a failing one stopped the pass.
     Now a failing job backs off, and the others run, oldest first."""
     client, catalog, store = make_store(swift)
@@ -200,17 +200,16 @@ def test_a_failing_purge_job_does_not_block_the_others(swift):
         catalog.put(project, queue, {}, cut)
         store.schedule_purge(project, queue, cut)
     broken = store.container(project, 'broken').container
-    swift.faults.clear()
-    rule = swift.faults.add(Rule(method='GET', path='/%s$' % broken.replace('.', r'\.'),
-                                 action='fail', status=503))
+    rule = faults.add(Rule(method='GET', path='/%s$' % broken.replace('.', r'\.'),
+                           action='fail', status=503))
     try:
         worker = PurgeWorker(store, client, interval=30)
         assert worker.run_once() == 1          # the good queue's batch
         jobs = [job for job in store.purge_jobs() if job.target.container == broken]
         assert len(jobs) == 1 and not worker._backoff.ready(jobs[0].name)
-        hits = swift.faults.hits(rule)
+        hits = faults.hits(rule)
         assert worker.run_once() == 0          # backing off: not even tried
-        assert swift.faults.hits(rule) == hits
+        assert faults.hits(rule) == hits
     finally:
-        swift.faults.clear()
+        faults.clear()
     assert PurgeWorker(store, client, interval=30).run_once() == 1
