@@ -213,3 +213,15 @@ def test_a_failing_purge_job_does_not_block_the_others(swift, faults):
     finally:
         faults.clear()
     assert PurgeWorker(store, client, interval=30).run_once() == 1
+
+
+def test_a_claim_record_written_after_its_expiry_is_not_refused(quick_api, faults):
+    """Found by the fault runs: a claim whose record PUT landed after the
+    claim's expiry sent Swift an X-Delete-At in the past, and Swift's 400
+    reached the client. Expiry headers are never in the past now."""
+    t = h.Tenant(quick_api.url)
+    t.post_bodies('q', 1)
+    faults.add(Rule(method='PUT', path=r'\.%s\.q/c/' % t.project, action='delay',
+                    seconds=3.5, times=1))
+    resp = t.post('/v2/queues/q/claims', json={'ttl': 2, 'grace': 0})
+    assert resp.status_code == 201, h.describe(resp)

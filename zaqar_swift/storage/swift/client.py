@@ -12,7 +12,9 @@ from __future__ import annotations
 import collections
 import json
 import logging
+import math
 import threading
+import time
 import urllib.parse
 from typing import Any, Callable, Iterator, NamedTuple
 
@@ -25,6 +27,11 @@ from zaqar_swift import errors
 
 LOG = logging.getLogger(__name__)
 BULK_MAX = 10000   # names in one bulk delete (Swift's max_deletes_per_request)
+# The earliest X-Delete-At we send, in seconds from now: longer than a request
+# can take to reach the proxy server (Swift refuses an X-Delete-At already
+# past when the request arrives). Readers never rely on an object's removal
+# to know it expired: they compare the times in names and content types.
+EXPIRY_FLOOR = 60
 
 
 class Missing(errors.NotFound):
@@ -50,13 +57,10 @@ def _domain_error(status: int | None, verb: str, detail: str) -> errors.ZaqarSwi
     if status in (409, 412):
         return PreconditionFailed('The resource changed while the request ran; try '
                                   'again (storage %s answered %d).' % (verb, status))
-    if status in (400, 411, 413, 414, 422):
-        LOG.error('Swift refused a %s as malformed (%s): %s', verb, status, detail)
-        return errors.InvalidRequest('The storage backend refused the request as '
-                                     'malformed (%s).' % status)
-    if status in (401, 403):
-        LOG.error('Swift refused the service\'s credentials for a %s (%s): %s',
-                  verb, status, detail)
+    # Anything else is ours or Swift's to fix, never the client's: a 4xx
+    # means a request we should not have sent (logged as an error).
+    if status is not None and 400 <= status < 500:
+        LOG.error('Swift refused a %s (%s): %s', verb, status, detail)
     else:
         LOG.warning('Swift %s failed: %s', verb, detail)
     return errors.StorageUnavailable(
@@ -175,7 +179,7 @@ class SwiftClient:
                    if_none_match: bool = False) -> str:
         """PUT an object; returns its etag. PreconditionFailed when
         ``if_none_match`` and the object exists."""
-        headers = dict(headers or {})
+        headers = _future_expiry(headers)
         if if_none_match:
             headers['If-None-Match'] = '*'
         return self._call('PUT', where, swiftclient.put_object, name, body,
@@ -201,7 +205,7 @@ class SwiftClient:
         return self._call('HEAD', where, swiftclient.head_object, name)
 
     def post_object(self, where: Target | str, name: str, headers: dict[str, str]) -> None:
-        self._call('POST', where, swiftclient.post_object, name, headers)
+        self._call('POST', where, swiftclient.post_object, name, _future_expiry(headers))
 
     def delete_object(self, where: Target | str, name: str) -> bool:
         """False when the object was already gone."""
@@ -279,6 +283,18 @@ class SwiftClient:
             raise errors.StorageUnavailable('The storage backend failed to '
                                             'delete some objects; try again.')
         return int(result.get('Number Deleted', 0)) + int(result.get('Number Not Found', 0))
+
+
+def _future_expiry(headers: dict[str, str] | None) -> dict[str, str]:
+    """``headers`` with an X-Delete-At no earlier than a moment from now:
+    Swift refuses (400) one in the past, which a write that came late (a
+    slow claim, a loaded cluster) would otherwise send. An object due to
+    expire by then is dead to every reader anyway."""
+    headers = dict(headers or {})
+    if 'X-Delete-At' in headers:
+        floor = math.ceil(time.time()) + EXPIRY_FLOOR
+        headers['X-Delete-At'] = str(max(int(headers['X-Delete-At']), floor))
+    return headers
 
 
 def _split(where: Target | str | None) -> tuple[str | None, str | None]:
