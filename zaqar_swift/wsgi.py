@@ -12,9 +12,9 @@ several separated by commas), else from the ``--config-file`` arguments of
 the server's command line (uwsgi's ``pyargv``), else from oslo.config's
 default places (``/etc/zaqar-swift/zaqar-swift.conf``, ...).
 
-The application is built when it is first called, in each worker process
-(after a server's fork, so no Swift connection or thread is shared between
-processes). It never starts the background workers (purge, notification
+The application is built when the server looks it up, in each worker
+process (after a server's fork, so no Swift connection or thread is shared
+between processes). It never starts the background workers (purge, notification
 delivery): with N processes they would run N times. Run them once per
 deployment with ``zaqar-swift-worker``.
 """
@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 CONFIG_ENV = 'ZAQAR_SWIFT_CONFIG_FILE'
 
@@ -64,20 +64,18 @@ def create_app(args: list[str] | None = None) -> Callable:
                                bootstrap.purge_backlog(conf, client))
 
 
-class LazyApplication:
-    """Builds the app on its first request, once per process."""
-
-    def __init__(self, factory: Callable[[], Callable] = create_app) -> None:
-        self._factory = factory
-        self._app: Callable | None = None
-        self._lock = threading.Lock()
-
-    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
-        if self._app is None:
-            with self._lock:
-                if self._app is None:
-                    self._app = self._factory()
-        return self._app(environ, start_response)
+_built: dict[str, Callable] = {}
+_lock = threading.Lock()
 
 
-application = LazyApplication()
+def __getattr__(name: str) -> Any:
+    """``application`` is built when a server first looks it up (PEP 562):
+    in each worker process at boot (gunicorn without --preload, uwsgi with
+    lazy-apps), so a bad configuration stops the boot with its error, and
+    importing this module builds nothing."""
+    if name != 'application':
+        raise AttributeError(name)
+    with _lock:
+        if 'app' not in _built:
+            _built['app'] = create_app()
+    return _built['app']
