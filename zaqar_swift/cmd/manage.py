@@ -49,6 +49,10 @@ def add_parsers(subparsers: Any) -> None:
                                   help='Delete every queue and message of a project.')
     purge.add_argument('project', help='The (deleted) Keystone project id.')
     purge.add_argument('--yes', action='store_true', help='Do not ask.')
+    drop = subparsers.add_parser('delete-containers',
+                                 help='Delete every container of this service in its '
+                                      'own account (devstack clean).')
+    drop.add_argument('--yes', action='store_true', help='Do not ask.')
 
 
 command_opt = cfg.SubCommandOpt('command', title='Commands', handler=add_parsers)
@@ -247,13 +251,21 @@ def purge_project(conf: cfg.ConfigOpts, client: Any, project: str,
                   progress: Callable[[int, int, int], None]) -> tuple[int, int]:
     """Delete every container of ``project`` (its catalog and its queues)
     and its purge jobs; ``(containers, objects)`` deleted."""
-    from zaqar_swift.storage.swift import client as swift
     from zaqar_swift.storage.swift import naming
     account = _account(conf, project)
     catalog = naming.catalog_container(conf.swift.container_prefix, project)
     names = [r['name'] for r in _account_rows(client, account, catalog)
              if r['name'] == catalog or r['name'].startswith(catalog + '.')]
     names.sort(key=lambda n: n == catalog)   # the catalog last: a rerun finds the rest
+    objects = delete_containers(client, account, names, progress)
+    _drop_jobs(conf, client, account, catalog)
+    return len(names), objects
+
+
+def delete_containers(client: Any, account: str | None, names: list[str],
+                      progress: Callable[[int, int, int], None]) -> int:
+    """Empty and delete containers ``names`` of ``account``; objects deleted."""
+    from zaqar_swift.storage.swift import client as swift
     objects = 0
     bulk = bool(client.info().get('bulk_delete'))
     for done, name in enumerate(names):
@@ -266,8 +278,7 @@ def purge_project(conf: cfg.ConfigOpts, client: Any, project: str,
             continue
         objects += len(rows)
         progress(done + 1, len(names), objects)
-    _drop_jobs(conf, client, account, catalog)
-    return len(names), objects
+    return objects
 
 
 def _drop_jobs(conf: cfg.ConfigOpts, client: Any, account: str | None, catalog: str) -> None:
@@ -295,6 +306,18 @@ def progress_bar(stream: Any = sys.stderr, width: int = 30) -> Callable[[int, in
     return show
 
 
+def _delete_all(conf: cfg.ConfigOpts, client: Any, yes: bool) -> int:
+    prefix = conf.swift.container_prefix
+    names = [r['name'] for r in _account_rows(client, None, prefix)
+             if r['name'][len(prefix):len(prefix) + 1] in ('.', '~')]
+    if not yes and input('Delete %d containers? [y/N] ' % len(names)).strip() != 'y':
+        print('Nothing deleted.')
+        return 1
+    objects = delete_containers(client, None, names, progress_bar())
+    print('Deleted %d containers and %d objects.' % (len(names), objects))
+    return 0
+
+
 # -- main -----------------------------------------------------------------------------
 
 def main(argv: list[str] | None = None) -> int:
@@ -313,6 +336,8 @@ def main(argv: list[str] | None = None) -> int:
         service = bootstrap.build_service(conf, client)
         print(status_table(status(conf, client, service, command.project)))
         return 0
+    if command.name == 'delete-containers':
+        return _delete_all(conf, client, command.yes)
     if not command.yes and input('Delete every queue and message of project %s? [y/N] '
                                  % command.project).strip().lower() != 'y':
         print('Nothing deleted.')
