@@ -17,7 +17,15 @@ def gunicorn_command(port: int, workers: int, threads: int,
     return [sys.executable, '-m', 'gunicorn', '--workers', str(workers),
             '--worker-class', 'gthread', '--threads', str(threads),
             '--bind', '127.0.0.1:%d' % port, '--graceful-timeout', '%g' % graceful_timeout,
-            '--timeout', '120', '--access-logfile', '-', APP]
+            '--timeout', '120', *_no_control_socket(), APP]
+
+
+def _no_control_socket() -> list[str]:
+    """gunicorn 27 opens a control socket at one path per user
+    (~/.gunicorn/gunicorn.ctl): servers started side by side must not share it."""
+    from gunicorn import config
+    names = {setting.name for setting in config.KNOWN_SETTINGS}
+    return ['--no-control-socket'] if 'control_socket_disable' in names else []
 
 
 class LocalGunicorn(LocalApi):
