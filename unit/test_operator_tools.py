@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import email.utils
 import json
+import os
+import time
 
 import pytest
 from falcon import testing
@@ -59,21 +61,17 @@ def test_processes_share_counters_through_the_directory(tmp_path):
     assert total == {(('outcome', 'lost'),): 6.0}
 
 
-def test_flush_is_throttled():
-    now = [100.0]
-    reg = metrics.Registry(clock=lambda: now[0])
-    written = []
-    metrics_write = metrics.write_snapshot
-    try:
-        metrics.write_snapshot = lambda d, pid, snap: written.append(d)
-        reg.flush('/x', 1.0)
-        reg.flush('/x', 1.0)
-        now[0] += 1.5
-        reg.flush('/x', 1.0)
-        reg.flush(None, 0.0, force=True)
-    finally:
-        metrics.write_snapshot = metrics_write
-    assert written == ['/x', '/x']
+def test_flush_is_throttled_and_catches_up(tmp_path):
+    reg = metrics.Registry()
+    reg.inc(metrics.CLAIM_WRITES, outcome='won')
+    reg.flush(str(tmp_path), 0.3)                     # written at once
+    reg.inc(metrics.CLAIM_WRITES, outcome='won')
+    reg.flush(str(tmp_path), 0.3)                     # too soon: deferred
+    path = tmp_path / ('%d.json' % os.getpid())
+    assert json.loads(path.read_text())[metrics.CLAIM_WRITES][0][1] == 1.0
+    time.sleep(0.6)
+    assert json.loads(path.read_text())[metrics.CLAIM_WRITES][0][1] == 2.0
+    reg.flush(None, 0.0, force=True)                  # no directory: nothing
 
 
 def test_metrics_route_is_admin_only_and_counts_requests():

@@ -66,7 +66,8 @@ class Registry:
         self._lock = threading.Lock()
         self._counters: dict[str, dict[Labels, float]] = {}
         self._clock = clock
-        self._flushed = 0.0
+        self._flushed = -float('inf')
+        self._timer: threading.Timer | None = None
 
     def inc(self, name: str, amount: float = 1.0, **labels: str) -> None:
         key = _key(labels)
@@ -91,13 +92,26 @@ class Registry:
 
     def flush(self, directory: str | None, interval: float, force: bool = False) -> None:
         """Write this process' counters to ``<directory>/<pid>.json`` when
-        ``interval`` has passed since the last write (or ``force``)."""
+        ``interval`` has passed since the last write (or ``force``); else
+        once the interval has passed, so the last requests before a quiet
+        spell are written too."""
         if not directory:
             return
-        now = self._clock()
-        if not force and now - self._flushed < interval:
-            return
-        self._flushed = now
+        with self._lock:
+            wait = 0.0 if force else self._flushed + interval - self._clock()
+            if wait > 0:
+                if self._timer is None:
+                    self._timer = threading.Timer(wait, self._deferred, (directory,))
+                    self._timer.daemon = True
+                    self._timer.start()
+                return
+            self._flushed = self._clock()
+        write_snapshot(directory, os.getpid(), self.snapshot())
+
+    def _deferred(self, directory: str) -> None:
+        with self._lock:
+            self._timer = None
+            self._flushed = self._clock()
         write_snapshot(directory, os.getpid(), self.snapshot())
 
 
