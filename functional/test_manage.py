@@ -54,12 +54,20 @@ def test_status_and_purge_project(api, swift, tmp_path):
         tenant.create_queue(queue)
         tenant.post_bodies(queue, 3)
     tenant.claim('a', limit=2)
-    done = manage(conf, 'status', '--project', tenant.project)
-    assert done.returncode == 0
-    row = [line.split() for line in done.stdout.splitlines()
-           if line.startswith(tenant.project)][0]
-    assert row[1:5] == ['2', '4', '2', '6']     # queues, free, claimed, messages
-    assert int(row[5]) > 0 and int(row[6]) > 0   # objects, bytes
+    rows = []
+
+    def status_row() -> list[str]:
+        done = manage(conf, 'status', '--project', tenant.project)
+        assert done.returncode == 0
+        rows[:] = [line.split() for line in done.stdout.splitlines()
+                   if line.startswith(tenant.project)][0]
+        return rows
+
+    # objects and bytes come from the account listing, which lags the writes
+    h.wait_until(lambda: int(status_row()[6]) > 0, 30, interval=1.0,
+                 what='the account listing to count the project\'s bytes')
+    assert rows[1:5] == ['2', '4', '2', '6']     # queues, free, claimed, messages
+    assert int(rows[5]) > 0                      # objects
     done = manage(conf, 'status')   # every project of the account
     assert tenant.project in done.stdout
     done = manage(conf, 'purge-project', tenant.project, '--yes')

@@ -104,7 +104,10 @@ def test_claim_storm_through_gunicorn_4_processes(gunicorn_factory, tmp_path, ca
     claims = sum(float(v) for v in re.findall(
         r'zaqar_swift_http_requests_total\{method="POST",'
         r'route="/v2/queues/\{queue\}/claims",status="201"\} (\S+)', text))
-    assert claims == report['claims_201'] > 0
+    # a claim whose answer the client gave up on (timeout) was still counted
+    lost_answers = sum(1 for a in report['timeouts']) + report['statuses'].get(0, 0)
+    assert report['claims_201'] <= claims <= report['claims_201'] + lost_answers
+    assert claims > 0
     assert len(os.listdir(metrics_dir)) >= 2   # several processes wrote
 
 
