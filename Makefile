@@ -58,6 +58,5 @@ pep8: venv
 	$(BIN)/flake8 zaqar_swift unit functional bench
 
 clean: stop
-	rm -rf $(VENV) $(SAIO_DIR) build *.egg-info .pytest_cache .tox etc/zaqar-swift.conf.sample \
-		etc/zaqar-swift.policy.yaml.sample
+	rm -rf $(VENV) $(SAIO_DIR) build *.egg-info .pytest_cache .tox
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

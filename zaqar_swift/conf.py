@@ -95,6 +95,10 @@ swift_opts = [
     cfg.StrOpt('storage_policy',
                help='Storage policy name for new containers (cluster default '
                     'when unset).'),
+    cfg.IntOpt('replicas', default=3, min=1,
+               help='Replicas of the storage policy, as the deployer declares '
+                    'them (Swift\'s /info does not tell): zaqar-swift-manage '
+                    'check reports it and warns under 3.'),
     cfg.StrOpt('interface', default='public',
                help='Catalog interface of the object-store endpoint.'),
     cfg.StrOpt('region_name', help='Catalog region of the object-store endpoint.'),
@@ -140,6 +144,26 @@ worker_opts = [
     cfg.FloatOpt('max_backoff', default=300.0, min=1.0,
                  help='Longest wait before a failing purge job is tried again '
                       '(the wait doubles from interval with each failure).'),
+    cfg.BoolOpt('run_in_api', default=True,
+                help='Whether zaqar-swift-api (the single-process waitress '
+                     'server) runs the background workers in threads of its '
+                     'own. Set it to false when zaqar-swift-worker runs them. '
+                     'The WSGI entry point for uwsgi and gunicorn '
+                     '(zaqar_swift.wsgi) never runs them, whatever this says.'),
+]
+
+metrics_opts = [
+    cfg.BoolOpt('enabled', default=True,
+                help='Serve GET /metrics (Prometheus text format; policy '
+                     'metrics:get, admin only by default).'),
+    cfg.StrOpt('directory',
+               help='A directory every process of a multi-process server '
+                    '(uwsgi, gunicorn) writes its counters to, so a scrape of '
+                    'any process reports the whole group. Unset: each process '
+                    'reports its own.'),
+    cfg.FloatOpt('flush_interval', default=1.0, min=0.0,
+                 help='Seconds between two writes of a process\' counters to '
+                      'the metrics directory.'),
 ]
 
 GROUPS = {
@@ -147,6 +171,7 @@ GROUPS = {
     'limits': limits_opts,
     'swift': swift_opts,
     'worker': worker_opts,
+    'metrics': metrics_opts,
 }
 
 
@@ -171,6 +196,7 @@ def list_opts() -> list:
         ('limits', limits_opts),
         ('swift', list(swift_all)),
         ('worker', worker_opts),
+        ('metrics', metrics_opts),
     ]
 
 

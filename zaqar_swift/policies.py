@@ -53,6 +53,8 @@ OPERATION_RULES = [
           ('GET', '/v2/ping'), ('HEAD', '/v2/ping')),
     _rule('health:get', 'rule:' + ADMIN, 'Report the health of the storage.',
           ('GET', '/v2/health')),
+    _rule('metrics:get', 'rule:' + ADMIN, 'Read the service metrics (Prometheus text).',
+          ('GET', '/metrics')),
     _user('queues:get_all', 'List the queues of the project.', ('GET', '/v2/queues')),
     _user('queues:create', 'Create a queue.', ('PUT', _Q)),
     _user('queues:get', 'Read the metadata of a queue.', ('GET', _Q)),

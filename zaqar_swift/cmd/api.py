@@ -34,10 +34,11 @@ LOG = logging.getLogger('zaqar_swift.cmd.api')   # not __main__ under python -m
 PROJECT = 'zaqar-swift'
 
 
-def parse_config(argv: list[str]) -> cfg.ConfigOpts:
-    """Register every option, read the command line and config files, and
-    set up oslo.log from them."""
-    conf = cfg.ConfigOpts()
+def parse_config(argv: list[str], conf: cfg.ConfigOpts | None = None) -> cfg.ConfigOpts:
+    """Register every option (on ``conf``, which may hold a command's own
+    options already), read the command line and config files, and set up
+    oslo.log from them."""
+    conf = conf if conf is not None else cfg.ConfigOpts()
     options.register_opts(conf)
     log.register_options(conf)
     # swiftclient logs every 404 at INFO; our storage layer expects them
@@ -50,10 +51,13 @@ def parse_config(argv: list[str]) -> cfg.ConfigOpts:
 def build_app(conf: cfg.ConfigOpts) -> Any:
     """The WSGI stack over a service built from ``conf``."""
     from zaqar_swift import bootstrap   # the storage stack: imported only to serve
-    service = bootstrap.build_service(conf)
-    bootstrap.start_workers(service)
+    client = bootstrap.swift_client(conf)
+    service = bootstrap.build_service(conf, client)
+    if conf.worker.run_in_api:
+        bootstrap.start_workers(service)
     limits = validation.Limits.from_conf(conf.limits)
-    return wsgi.build_wsgi_app(service, limits, conf.auth_strategy, conf)
+    return wsgi.build_wsgi_app(service, limits, conf.auth_strategy, conf,
+                               bootstrap.purge_backlog(conf, client))
 
 
 def _stop(signum: int, frame: Any) -> None:

@@ -38,6 +38,7 @@ import weakref
 from typing import Any, Callable
 
 from zaqar_swift import errors
+from zaqar_swift import metrics
 from zaqar_swift.storage.swift import client as swift
 from zaqar_swift.storage.swift import encoding
 from zaqar_swift.storage.swift import naming
@@ -314,6 +315,7 @@ class Claims:
         # It may have landed after a racing writer verified, or after a reader
         # built on this generation: it must not count (design.md, "Claims").
         LOG.info('state write %s came later than the settle delay; withdrawn', name)
+        metrics.claim_write('withdrawn')
         self._client.delete_object(target, name)
         return Write(view, None)
 
@@ -329,7 +331,9 @@ class Claims:
             carried = view is not None and intent.carried(view.state)
             if carried and write.name:
                 won[view.batch] = view
+                metrics.claim_write('won')
             elif write.name:
+                metrics.claim_write('lost')
                 # A lost write helps nobody, and one a listing did not show
                 # yet would otherwise surface later and take messages.
                 self._client.delete_object(target, write.name)
@@ -346,6 +350,7 @@ class Claims:
         lives on in a newer generation: write it out again (best effort), so
         its messages do not wait for the claim to expire."""
         release = Intent(RELEASE, intent.claim_id)
+        metrics.claim_write('exorcised')
         try:
             self._write_state(target, view, release.apply(view, [], self._clock.time()),
                               self._clock.monotonic())

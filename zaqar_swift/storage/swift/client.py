@@ -262,6 +262,25 @@ class SwiftClient:
     def head_account(self, account: str | None = None) -> dict[str, str]:
         return self._call('HEAD', Target(account, None), swiftclient.head_account)
 
+    def list_containers(self, account: str | None = None, prefix: str | None = None,
+                        marker: str | None = None, limit: int = 10000
+                        ) -> tuple[dict[str, str], list[dict[str, Any]]]:
+        """One page of an account listing (name, count, bytes) and the
+        account's headers (operator tools)."""
+        return self._call('LIST', Target(account, None), swiftclient.get_account,
+                          prefix=prefix, marker=marker, limit=limit)
+
+    def info(self) -> dict[str, Any]:
+        """The cluster's capabilities (``GET /info``; operator tools)."""
+        self._count('INFO')
+        try:
+            return self._conn.get_capabilities()
+        except swift_exc.ClientException as exc:
+            raise _domain_error(exc.http_status, 'INFO', str(exc)) from None
+        except (OSError, requests_exc.RequestException, ks_exc.ClientException) as exc:
+            raise errors.StorageUnavailable(
+                'The storage backend cannot be reached; try again later.') from exc
+
     # -- bulk delete ----------------------------------------------------------
     def bulk_delete(self, where: Target | str, names: list[str]) -> int:
         """Delete many objects of one container in one request (Swift's bulk

@@ -9,6 +9,7 @@ from oslo_middleware import request_id
 from oslo_policy import policy
 
 from zaqar_swift import conf as options
+from zaqar_swift import metrics
 from zaqar_swift import policies
 from zaqar_swift import validation
 from zaqar_swift.service import MessagingService
@@ -45,17 +46,18 @@ def _routes(service: MessagingService, limits: validation.Limits) -> dict[str, o
 
 def create_app(service: MessagingService, limits: validation.Limits,
                auth_strategy: str = 'noauth',
-               enforcer: policy.Enforcer | None = None) -> falcon.App:
+               enforcer: policy.Enforcer | None = None,
+               metrics_resource: object | None = None) -> falcon.App:
     """The Falcon app. Its context comes from the identity headers: under
     ``keystone`` auth_token (see ``build_wsgi_app``) has set them from a
     validated token; under ``noauth`` they are the client's claim. Every
     operation is checked against ``enforcer`` (the defaults in code when
-    None)."""
+    None). ``metrics_resource`` is served at ``/metrics`` when given."""
     if auth_strategy not in AUTH_STRATEGIES:
         raise ValueError(f'unknown auth strategy {auth_strategy!r}')
     if enforcer is None:
         enforcer = policies.build_enforcer(options.defaults())
-    app = falcon.App(middleware=[middleware.SwiftRequests(service),
+    app = falcon.App(middleware=[metrics.RouteLabel(), middleware.SwiftRequests(service),
                                  inputs.Credentials(auth_strategy),
                                  middleware.Acceptable(),
                                  inputs.Tenancy(limits, auth_strategy),
@@ -64,19 +66,28 @@ def create_app(service: MessagingService, limits: validation.Limits,
     errors.install(app)
     for path, resource in _routes(service, limits).items():
         app.add_route(path, resource)
+    if metrics_resource is not None:
+        app.add_route('/metrics', metrics_resource)
     return app
 
 
 def build_wsgi_app(service: MessagingService, limits: validation.Limits,
-                   auth_strategy: str = 'noauth', conf: cfg.ConfigOpts | None = None
-                   ) -> Callable:
+                   auth_strategy: str = 'noauth', conf: cfg.ConfigOpts | None = None,
+                   backlog: Callable[[], int] | None = None) -> Callable:
     """The whole WSGI stack: request id, access log, the body size limit,
     the open paths, keystone auth_token (when asked) and the app. The size
     limit sits outside authentication: an oversized body is refused (413)
     before auth_token or anything else reads a byte. ``conf`` is what auth_token
     (``[keystone_authtoken]``), the policy enforcer (``[oslo_policy]``) and
-    the health check (``[healthcheck]``) read; None means every default."""
+    the health check (``[healthcheck]``) read; None means every default.
+    Outermost, the request counters of ``/metrics`` (``[metrics]``;
+    ``backlog`` counts the purge jobs waiting)."""
     conf = conf if conf is not None else options.defaults()
-    app = create_app(service, limits, auth_strategy, policies.build_enforcer(conf))
+    group = conf.metrics
+    resource = (metrics.Resource(backlog or (lambda: 0), directory=group.directory)
+                if group.enabled else None)
+    app = create_app(service, limits, auth_strategy, policies.build_enforcer(conf), resource)
     protected = auth.protect(app, auth_strategy, conf)
-    return request_id.RequestId(middleware.AccessLog(middleware.BodyLimit(protected, limits)))
+    stack = request_id.RequestId(middleware.AccessLog(middleware.BodyLimit(protected, limits)))
+    return metrics.CountRequests(stack, directory=group.directory,
+                                 flush_interval=group.flush_interval)
