@@ -111,7 +111,7 @@ class SubscriptionStore:
     @staticmethod
     def _live_id(record: QueueRecord, sid: str) -> bool:
         return (naming.valid_subscription_id(sid)
-                and naming.subscription_micros(sid) > max(record.cut, record.sub_cut))
+                and naming.subscription_micros(sid) > record.sub_cut)
 
     # -- listings -----------------------------------------------------------------
     def rows(self, project: str, queue: str, record: QueueRecord,
