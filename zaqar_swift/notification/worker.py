@@ -318,9 +318,10 @@ class NotificationWorker(Worker):
 
     def _deliver(self, held: Held, record: QueueRecord) -> None:
         subs = self._eligible(held)
+        wall = self._subs.now()
+        self._skip_unconfirmed(held, subs, wall)
         if not subs:
             return
-        wall = self._subs.now()
         start = min(held.state[sid].mark for sid in subs)
         batches, cut_short = self._store.batches_from(held.project, held.queue, record,
                                                       start, ROWS_PER_PASS)
@@ -328,6 +329,17 @@ class NotificationWorker(Worker):
         if tasks:
             self._submit(held, record, tasks, {v.batch: v for v in batches})
         self._advance(held, subs, batches, cut_short, wall)
+
+    def _skip_unconfirmed(self, held: Held, subs: dict[str, StoredSubscription],
+                          wall: float) -> None:
+        """An unconfirmed subscription gets nothing: what is posted before
+        it is confirmed is passed over (as Zaqar, which notifies only the
+        confirmed at post time), except the last ``window`` seconds."""
+        ceiling = int((wall - self.settings.window) * 1e6)
+        for sid, state in held.state.items():
+            if sid not in subs and state.mark < ceiling:
+                state.mark, state.progress, state.fail = ceiling, {}, {}
+                held.dirty = True
 
     def _complete(self, held: Held, sid: str, view: views.BatchView, wall: float) -> bool:
         if wall >= max(view.expires_at(i) for i in view.indexes()):
