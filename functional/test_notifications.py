@@ -74,8 +74,8 @@ def test_webhook_gets_zaqars_notification_body_templates_and_headers(notify_api,
         {'body': {'n': 0, 'text': 'héllo'}, 'ttl': 120, 'queue_name': 'hooks',
          'Message_Type': 'Notification'},
         {'body': {'n': 1}, 'ttl': 300, 'queue_name': 'hooks', 'Message_Type': 'Notification'}]
-    assert [b['wrapped']['body'] for b in templated.bodies()] == [{'n': 0, 'text': 'héllo'},
-                                                                 {'n': 1}]
+    wrapped = [b['wrapped']['body'] for b in templated.bodies()]
+    assert wrapped == [{'n': 0, 'text': 'héllo'}, {'n': 1}]
     assert all(h.get('X-Extra') == 'yes' for _, _, h in templated.received)
     time.sleep(1.0)
     assert refusing.attempts == 2     # a 404 is not retried
@@ -107,8 +107,8 @@ def test_sigkill_right_after_posting_loses_no_notification(api_factory, receiver
           'all 100 at each subscriber, duplicates %s' % (before, duplicates))
 
 
-def test_failing_subscriber_gets_everything_and_a_dead_one_slows_nobody(notify_api,
-                                                                      receivers):
+def test_failing_subscriber_gets_everything_and_a_dead_one_slows_nobody(
+        notify_api, receivers):
     t = Tenant(notify_api.url)
     t.create_queue('mixed', {'_retry_policy': QUICK_RETRIES})
     healthy = receivers()
@@ -117,12 +117,15 @@ def test_failing_subscriber_gets_everything_and_a_dead_one_slows_nobody(notify_a
     for hook in (healthy, flaky, dead):
         _subscribe(t, 'mixed', hook.url)
     posted = {}
-    for n in range(20):
-        posted[n] = time.time()
+    for n in range(20):   # latency from the 201: what the poster sees
         t.post_messages('mixed', [{'body': {'n': n}, 'ttl': 600}])
+        posted[n] = time.time()
         time.sleep(0.5)
     wait_until(lambda: set(_numbers(healthy)) == set(range(20)), 30, what='healthy has 20')
-    latency = sorted(at - posted[body['body']['n']] for at, body, _ in healthy.received)
+    by_n = {body['body']['n']: round(at - posted[body['body']['n']], 2)
+            for at, body, _ in healthy.received}
+    print('\nlatency by message', by_n)
+    latency = sorted(by_n.values())
     p50, p95 = statistics.median(latency), latency[int(len(latency) * 0.95) - 1]
     wait_until(lambda: set(_numbers(flaky)) == set(range(20)), 90,
                what='the flaky subscriber has all 20 after its 30 s of 500s')
@@ -130,7 +133,7 @@ def test_failing_subscriber_gets_everything_and_a_dead_one_slows_nobody(notify_a
           'flaky (500 for 30 s) got all 20 after %.1f s (%d attempts); dead attempts %d'
           % (p50, p95, latency[-1], flaky.received[-1][0] - flaky.started, flaky.attempts,
              dead.attempts))
-    assert p95 < 3.0, latency
+    assert p95 < FAST['timeout'] / 2, by_n   # a wait for the dead one would be >= timeout
 
 
 class _Mailbox:

@@ -157,6 +157,8 @@ class Subscriptions:
         self._store.put(project, queue, dataclasses.replace(
             sub, subscriber=new, ttl=changes.get('ttl', sub.ttl),
             options=changes.get('options', sub.options), renewed=renewed))
+        if self.notifier is not None:
+            self.notifier.watch(project, queue)
 
     def confirm(self, project: str, queue: str, sid: str, document: Any) -> None:
         """PUT confirm: ``{"confirmed": true|false}``; false unsubscribes
@@ -165,8 +167,10 @@ class Subscriptions:
         record = self._record(project, queue, fresh=True)
         sub = dataclasses.replace(self._get(project, queue, sid, record), confirmed=confirmed)
         self._store.put(project, queue, sub)
-        if not confirmed and self.notifier is not None:
-            self.notifier.confirm(project, queue, sub, unsubscribed=True)
+        if self.notifier is not None:
+            self.notifier.watch(project, queue)   # this process sees it at once
+            if not confirmed:
+                self.notifier.confirm(project, queue, sub, unsubscribed=True)
 
     def delete(self, project: str, queue: str, sid: str) -> None:
         """Delete a subscription (missing: no error) and its trust."""
@@ -176,6 +180,8 @@ class Subscriptions:
         record = self._record(project, queue, fresh=True)
         sub = self._store.get(project, queue, record, sid)
         self._store.delete(project, queue, sid)
+        if self.notifier is not None:
+            self.notifier.watch(project, queue)
         trust = (sub.options.get('trust_id') if sub else None)
         if trust and self.trusts is not None and _scheme(sub.subscriber) in TRUST_SCHEMES:
             self.trusts.delete(trust)

@@ -334,8 +334,9 @@ class NotificationWorker(Worker):
                           wall: float) -> None:
         """An unconfirmed subscription gets nothing: what is posted before
         it is confirmed is passed over (as Zaqar, which notifies only the
-        confirmed at post time), except the last ``window`` seconds."""
-        ceiling = int((wall - self.settings.window) * 1e6)
+        confirmed at post time; a post in the last poll interval before the
+        confirmation may still be delivered)."""
+        ceiling = int(wall * 1e6)
         for sid, state in held.state.items():
             if sid not in subs and state.mark < ceiling:
                 state.mark, state.progress, state.fail = ceiling, {}, {}
