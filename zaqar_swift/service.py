@@ -71,8 +71,12 @@ class MessagingService:
             headers = self._client.head_account()
         except errors.StorageUnavailable as exc:
             return {'storage_reachable': False, 'detail': exc.description}
-        return {'storage_reachable': True,
-                'containers': int(headers.get('x-account-container-count', 0))}
+        report = {'storage_reachable': True,
+                  'containers': int(headers.get('x-account-container-count', 0))}
+        for worker in self.workers:   # what the background workers did so far
+            if hasattr(worker, 'stats'):
+                report[worker.name] = worker.stats()
+        return report
 
     # -- queues -------------------------------------------------------------
     def _record(self, project: str, name: str, fresh: bool = False) -> QueueRecord:

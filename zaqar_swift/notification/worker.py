@@ -132,6 +132,13 @@ class NotificationWorker(Worker):
         self._next_poll: dict[QueueKey, float] = {}
         self._busy: collections.Counter[str] = collections.Counter()
         self.delivered = 0
+        self._swift_requests = 0
+
+    def stats(self) -> dict[str, int]:
+        """Notifications delivered, queues held, and the Swift requests of
+        the worker's thread (``/v2/health`` shows it to admins)."""
+        return {'delivered': self.delivered, 'queues_held': len(self._held),
+                'swift_requests': self._swift_requests}
 
     def use_trusts(self, trusts: Any) -> None:
         """Deliver to trust+http(s) subscribers with ``trusts.token``."""
@@ -204,7 +211,15 @@ class NotificationWorker(Worker):
     def run_once(self) -> int:
         """One pass over the subscribed queues; returns the deliveries that
         finished since the last pass."""
+        self._subs.reset_count()
+        try:
+            return self._run_once()
+        finally:
+            self._swift_requests += self._subs.count()
+
+    def _run_once(self) -> int:
         done = self._apply_results()
+        self.delivered += done
         now = self._monotonic()
         if now - self._index_at >= self.settings.index_interval:
             self._index_at = now

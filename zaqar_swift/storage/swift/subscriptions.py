@@ -71,6 +71,13 @@ class SubscriptionStore:
     def now(self) -> float:
         return self._clock.time()
 
+    def reset_count(self) -> None:
+        self._client.reset_thread_count()
+
+    def count(self) -> int:
+        """Swift requests of this thread since ``reset_count``."""
+        return self._client.thread_count()
+
     def new_id(self, record: QueueRecord) -> str:
         """An id younger than the queue's subscription cut."""
         return naming.subscription_id(self._clock.micros(max(record.cut, record.sub_cut)),
