@@ -136,7 +136,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         r = run(args.messages, workdir)
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        if not os.environ.get('NOTIFY_BENCH_KEEP'):
+            shutil.rmtree(workdir, ignore_errors=True)
     print('Swift requests per POST of %d messages:' % BATCH)
     print('  no subscriptions : %.2f by the POST itself, %.2f by the notification worker '
           '(meanwhile)' % (r['own_plain'], r['all_plain']))

@@ -92,7 +92,7 @@ def notification_worker(conf: cfg.ConfigOpts, client: swift.SwiftClient, catalog
                         n.require_confirmation, conf.signed_url.secret_key, n.external_url)
     webhook = senders.Webhook(n.timeout)
     send = senders.Senders(webhook, senders.Mail(smtp_settings(conf)))
-    delivery = DeliveryStore(client, conf.swift.lease_settle_delay)
+    delivery = DeliveryStore(client, n.lease_settle_delay)
     return NotificationWorker(catalog, store, sub_store, delivery, send, settings)
 
 

@@ -173,6 +173,12 @@ notification_opts = [
                  help='Seconds a worker keeps the right to deliver a queue '
                       'without renewing it; a crashed worker\'s queues move '
                       'to another after at most this long.'),
+    cfg.FloatOpt('lease_settle_delay', default=2.0, min=0.05,
+                 help='Seconds a worker waits between writing a lease and reading '
+                      'it back (recipe B of SWIFT_NOTES.md): also the slowest a '
+                      'lease PUT may be and still count. Above the PUT latency '
+                      'tail of the cluster under load; paid once per queue when '
+                      'a worker takes it over.'),
     cfg.FloatOpt('window', default=10.0, min=0.5,
                  help='Seconds behind the newest message a worker still looks '
                       'for batches: above the clock skew of API nodes plus the '
@@ -180,7 +186,7 @@ notification_opts = [
                       'this is not delivered.'),
     cfg.IntOpt('max_notifier_workers', default=16, min=1,
                help='Deliveries in flight at once, over all subscribers.'),
-    cfg.IntOpt('max_per_subscriber', default=2, min=1,
+    cfg.IntOpt('max_per_subscriber', default=4, min=1,
                help='Deliveries in flight at once to one subscriber, so a slow '
                     'or dead one cannot hold up the others.'),
     cfg.FloatOpt('timeout', default=5.0, min=0.1,

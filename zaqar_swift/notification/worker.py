@@ -61,7 +61,7 @@ class Settings:
     lease_ttl: float = 30.0
     window: float = 10.0
     max_workers: int = 16
-    max_per_subscriber: int = 2
+    max_per_subscriber: int = 4
     max_pending: int = 1000
     require_confirmation: bool = False
     signing_key: str | None = None
@@ -425,7 +425,7 @@ class NotificationWorker(Worker):
             LOG.exception('%s: delivery to %s failed', self.name, sub.subscriber)
             outcome = senders.Outcome(False, True, repr(exc))
         self._results.put(Result(key, sub.id, batch, index, outcome, policy))
-        self._wakeup.set()
+        self.wake(*key)   # its queue has room again: plan at once
 
     def _apply_results(self) -> int:
         done, wall = 0, self._subs.now()
