@@ -19,7 +19,9 @@ FAST = {'poll_interval': 0.2, 'index_interval': 1.0, 'lease_ttl': 5.0, 'timeout'
 
 @pytest.fixture(scope='module')
 def trust_api(keystone_api_factory):
-    return keystone_api_factory(notification=FAST)
+    # its own container prefix: no other API process of the session delivers
+    # these queues
+    return keystone_api_factory(notification=FAST, swift={'container_prefix': 'ztrust'})
 
 
 @pytest.fixture(scope='module')

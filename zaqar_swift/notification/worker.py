@@ -248,6 +248,8 @@ class NotificationWorker(Worker):
             self._save(held)
         except errors.StorageUnavailable as exc:
             LOG.warning('%s: %s/%s: %s', self.name, key[0], key[1], exc.description)
+        except Exception:   # one broken queue must not hold up the others
+            LOG.exception('%s: pass of %s/%s failed', self.name, key[0], key[1])
 
     def _target(self, key: QueueKey) -> Any:
         return self._store.container(*key)
@@ -340,6 +342,8 @@ class NotificationWorker(Worker):
         start = min(held.state[sid].mark for sid in subs)
         batches, cut_short = self._store.batches_from(held.project, held.queue, record,
                                                       start, ROWS_PER_PASS)
+        if not cut_short:
+            self._forget_vanished(held, subs, {v.batch for v in batches})
         tasks = self._plan(held, subs, batches, wall)
         if tasks:
             self._submit(held, record, tasks, {v.batch: v for v in batches})
@@ -355,6 +359,17 @@ class NotificationWorker(Worker):
         for sid, state in held.state.items():
             if sid not in subs and state.mark < ceiling:
                 state.mark, state.progress, state.fail = ceiling, {}, {}
+                held.dirty = True
+
+    @staticmethod
+    def _forget_vanished(held: Held, subs: dict[str, StoredSubscription],
+                         listed: set[str]) -> None:
+        """A failing batch that is gone (deleted, expired, purged) is not
+        retried any more: it would hold its subscriber up for ever."""
+        for sid in subs:
+            state = held.state[sid]
+            for batch in [b for b in state.fail if b not in listed]:
+                del state.fail[batch]
                 held.dirty = True
 
     def _complete(self, held: Held, sid: str, view: views.BatchView, wall: float) -> bool:
