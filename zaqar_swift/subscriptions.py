@@ -165,7 +165,9 @@ class Subscriptions:
         (nothing is delivered until confirmed again)."""
         confirmed = validation.subscription_confirmation(document)
         record = self._record(project, queue, fresh=True)
-        sub = dataclasses.replace(self._get(project, queue, sid, record), confirmed=confirmed)
+        sub = self._get(project, queue, sid, record)
+        since = self._store.now() if confirmed and not sub.confirmed else sub.confirmed_at
+        sub = dataclasses.replace(sub, confirmed=confirmed, confirmed_at=since)
         self._store.put(project, queue, sub)
         if self.notifier is not None:
             self.notifier.watch(project, queue)   # this process sees it at once

@@ -329,9 +329,19 @@ class NotificationWorker(Worker):
             self._queues.discard(key)
 
     def _eligible(self, held: Held) -> dict[str, StoredSubscription]:
+        """The subscriptions to deliver to; with confirmation required, the
+        confirmed ones, from the moment they were confirmed on."""
         if not self.settings.require_confirmation:
             return held.subs
-        return {sid: s for sid, s in held.subs.items() if s.confirmed}
+        eligible = {sid: s for sid, s in held.subs.items() if s.confirmed}
+        for sid, sub in eligible.items():
+            state, floor = held.state[sid], int(sub.confirmed_at * 1e6)
+            if state.mark < floor:
+                state.mark, held.dirty = floor, True
+                low = naming.batch_id(floor, 0)
+                state.progress = {b: n for b, n in state.progress.items() if b >= low}
+                state.fail = {b: f for b, f in state.fail.items() if b >= low}
+        return eligible
 
     def _deliver(self, held: Held, record: QueueRecord) -> None:
         subs = self._eligible(held)

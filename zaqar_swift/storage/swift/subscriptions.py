@@ -39,6 +39,7 @@ class StoredSubscription:
     options: dict[str, Any]
     confirmed: bool
     renewed: float
+    confirmed_at: float = 0.0   # when it was last confirmed (epoch seconds)
 
     @property
     def expires(self) -> int:
@@ -87,7 +88,8 @@ class SubscriptionStore:
     def put(self, project: str, queue: str, sub: StoredSubscription) -> None:
         """Write ``sub`` (create or replace); it expires with its ttl."""
         body = {'subscriber': sub.subscriber, 'ttl': sub.ttl, 'options': sub.options,
-                'confirmed': sub.confirmed, 'renewed': sub.renewed}
+                'confirmed': sub.confirmed, 'renewed': sub.renewed,
+                'confirmed_at': sub.confirmed_at}
         info = encoding.SubscriptionInfo(encoding.subscriber_key(sub.subscriber),
                                          sub.confirmed, sub.expires)
         self._client.put_object_creating(
@@ -201,4 +203,5 @@ class SubscriptionStore:
 def _decode(sid: str, data: bytes) -> StoredSubscription:
     doc = json.loads(data)
     return StoredSubscription(sid, doc['subscriber'], int(doc['ttl']), doc.get('options') or {},
-                              bool(doc.get('confirmed')), float(doc['renewed']))
+                              bool(doc.get('confirmed')), float(doc['renewed']),
+                              float(doc.get('confirmed_at') or 0.0))
