@@ -49,6 +49,7 @@ functional: venv
 
 bench: venv
 	$(BIN)/python bench/lifecycle.py
+	$(BIN)/python bench/notify.py
 
 genconfig: venv
 	$(BIN)/oslo-config-generator --config-file etc/oslo-config-generator/zaqar-swift.conf

@@ -10,12 +10,17 @@ from oslo_config import cfg
 
 from zaqar_swift import metrics
 from zaqar_swift import validation
+from zaqar_swift.notification import senders
+from zaqar_swift.notification.worker import NotificationWorker, Settings
 from zaqar_swift.service import MessagingService
+from zaqar_swift.storage.swift.delivery import DeliveryStore
 from zaqar_swift.storage.swift import client as swift
 from zaqar_swift.storage.swift import naming
 from zaqar_swift.storage.swift.purger import PurgeWorker
 from zaqar_swift.storage.swift.queues import Catalog
 from zaqar_swift.storage.swift.store import MessageStore
+from zaqar_swift.storage.swift.subscriptions import SubscriptionStore
+from zaqar_swift.subscriptions import Subscriptions
 
 LOG = logging.getLogger(__name__)
 
@@ -56,7 +61,42 @@ def build_service(conf: cfg.ConfigOpts,
                          max_rows=group.max_rows_per_request,
                          longest_claim=limits.max_claim_ttl + limits.max_claim_grace)
     workers = [PurgeWorker(store, client, conf.worker.interval, conf.worker.max_backoff)]
-    return MessagingService(client, catalog, store, limits, workers)
+    sub_store = SubscriptionStore(client, group.container_prefix, group.storage_policy,
+                                  reseller_prefix=reseller)
+    notifier = None
+    if conf.notification.enabled:
+        notifier = notification_worker(conf, client, catalog, store, sub_store)
+        workers.append(notifier)
+    trusts = None
+    if conf.auth_strategy == 'keystone':
+        from zaqar_swift.notification import trusts as trust_module
+        trusts = trust_module.KeystoneTrusts.from_conf(conf)
+        if notifier is not None:
+            notifier.use_trusts(trusts)
+    subscriptions = Subscriptions(catalog, sub_store, limits, notifier, trusts)
+    return MessagingService(client, catalog, store, limits, workers, subscriptions,
+                            conf.signed_url.secret_key)
+
+
+def smtp_settings(conf: cfg.ConfigOpts) -> senders.SmtpSettings:
+    n = conf.notification
+    return senders.SmtpSettings(n.smtp_host, n.smtp_port, n.smtp_mode, n.smtp_user_name,
+                                n.smtp_user_password, n.sender, n.subject, n.body_template,
+                                n.timeout * 2)
+
+
+def notification_worker(conf: cfg.ConfigOpts, client: swift.SwiftClient, catalog: Catalog,
+                        store: MessageStore, sub_store: SubscriptionStore
+                        ) -> NotificationWorker:
+    """The worker that delivers notifications, from ``[notification]``."""
+    n = conf.notification
+    settings = Settings(n.poll_interval, n.index_interval, n.lease_ttl, n.window,
+                        n.max_notifier_workers, n.max_per_subscriber, n.max_pending,
+                        n.require_confirmation, conf.signed_url.secret_key, n.external_url)
+    webhook = senders.Webhook(n.timeout)
+    send = senders.Senders(webhook, senders.Mail(smtp_settings(conf)))
+    delivery = DeliveryStore(client, n.lease_settle_delay)
+    return NotificationWorker(catalog, store, sub_store, delivery, send, settings)
 
 
 def start_workers(service: MessagingService) -> list[threading.Thread]:

@@ -79,6 +79,18 @@ limits_opts = [
                     'or in queue metadata (the metadata object is one level). '
                     'Deeper documents are refused (400), so every stored '
                     'document can be decoded again.'),
+    cfg.IntOpt('max_subscriptions_per_page', default=20, min=1,
+               help='Largest page of a subscription listing (limit).'),
+    cfg.IntOpt('default_subscription_page_size', default=10, min=1,
+               help='Subscriptions per page when the request sets no limit.'),
+    cfg.IntOpt('default_subscription_ttl', default=3600, min=60,
+               help='TTL of a subscription that sets none, in seconds.'),
+    cfg.IntOpt('max_subscription_ttl', default=10 * 365 * 86400, min=60,
+               help='Longest subscription TTL, in seconds (Zaqar has no limit '
+                    'but the end of the calendar; Swift needs an expiry date).'),
+    cfg.ListOpt('subscriber_types',
+                default=['http', 'https', 'mailto', 'trust+http', 'trust+https'],
+                help='URI schemes a subscriber may use.'),
 ]
 
 swift_opts = [
@@ -166,12 +178,93 @@ metrics_opts = [
                       'the metrics directory.'),
 ]
 
+notification_opts = [
+    cfg.BoolOpt('enabled', default=True,
+                help='Run the notification worker in this process (it delivers '
+                     'the messages of queues with subscriptions).'),
+    cfg.BoolOpt('require_confirmation', default=False,
+                help='A new subscription gets a confirmation request (with a '
+                     'pre-signed confirm URL; needs [signed_url] secret_key) and '
+                     'nothing else until it is confirmed.'),
+    cfg.FloatOpt('poll_interval', default=1.0, min=0.05,
+                 help='Seconds between two looks at a subscribed queue for '
+                      'messages posted through other API processes (posts '
+                      'through this process wake its worker at once).'),
+    cfg.FloatOpt('index_interval', default=5.0, min=0.1,
+                 help='Seconds between two reads of the index of subscribed '
+                      'queues.'),
+    cfg.FloatOpt('lease_ttl', default=30.0, min=2.0,
+                 help='Seconds a worker keeps the right to deliver a queue '
+                      'without renewing it; a crashed worker\'s queues move '
+                      'to another after at most this long.'),
+    cfg.FloatOpt('lease_settle_delay', default=2.0, min=0.05,
+                 help='Seconds a worker waits between writing a lease and reading '
+                      'it back (recipe B of SWIFT_NOTES.md): also the slowest a '
+                      'lease PUT may be and still count. Above the PUT latency '
+                      'tail of the cluster under load; paid once per queue when '
+                      'a worker takes it over.'),
+    cfg.FloatOpt('window', default=10.0, min=0.5,
+                 help='Seconds behind the newest message a worker still looks '
+                      'for batches: above the clock skew of API nodes plus the '
+                      'slowest message PUT. A batch that shows up later than '
+                      'this is not delivered.'),
+    cfg.IntOpt('max_notifier_workers', default=16, min=1,
+               help='Deliveries in flight at once, over all subscribers.'),
+    cfg.IntOpt('max_per_subscriber', default=4, min=1,
+               help='Deliveries in flight at once to one subscriber, so a slow '
+                    'or dead one cannot hold up the others.'),
+    cfg.FloatOpt('timeout', default=5.0, min=0.1,
+                 help='Seconds to wait for a subscriber to answer one '
+                      'notification (then it is retried).'),
+    cfg.IntOpt('max_pending', default=1000, min=1,
+               help='Most batches one subscriber may have undelivered in the '
+                    'delivery state; later ones wait in Swift.'),
+    cfg.StrOpt('smtp_host', default='127.0.0.1', help='SMTP server of mailto subscribers.'),
+    cfg.PortOpt('smtp_port', default=25, help='Port of the SMTP server.'),
+    cfg.StrOpt('smtp_mode', default='plain', choices=['plain', 'starttls', 'ssl'],
+               help='plain SMTP, SMTP with STARTTLS, or SMTP over TLS.'),
+    cfg.StrOpt('smtp_user_name', help='SMTP login (none: no login).'),
+    cfg.StrOpt('smtp_user_password', secret=True, help='SMTP password.'),
+    cfg.StrOpt('sender', default='zaqar-swift@localhost',
+               help='From address of notification mail (a subscription\'s '
+                    'options.from wins).'),
+    cfg.StrOpt('subject', default='Zaqar notification of queue {queue}',
+               help='Subject of notification mail ({queue}; the subscriber\'s '
+                    '?subject= or options.subject wins).'),
+    cfg.StrOpt('body_template', default='{message}',
+               help='Body of notification mail: {message} is the notification '
+                    'as JSON, {queue} the queue.'),
+    cfg.StrOpt('confirmation_subject', default='Confirm your subscription to {queue}',
+               help='Subject of a confirmation request by mail.'),
+    cfg.StrOpt('confirmation_body',
+               default='You have chosen to subscribe to the queue {queue} of project '
+                       '{project}. To confirm, PUT {{"confirmed": true}} to {url} with '
+                       'these headers:\n{headers}\n',
+               help='Body of a confirmation request by mail ({queue}, {project}, '
+                    '{url}, {headers}).'),
+    cfg.StrOpt('external_url',
+               help='Public URL of this API (e.g. https://messaging.example.com), '
+                    'put in confirmation requests as WSGISubscribeURL.'),
+    cfg.StrOpt('trust_auth_url',
+               help='Keystone URL for trust+http(s) subscribers (default: '
+                    '[keystone_authtoken] auth_url).'),
+]
+
+signed_url_opts = [
+    cfg.StrOpt('secret_key', secret=True,
+               help='Key of the HMAC of pre-signed URLs (POST /v2/queues/{queue}/share '
+                    'and confirmation requests). Unset: sharing is refused and '
+                    'every signed request is a 404.'),
+]
+
 GROUPS = {
     'DEFAULT': api_opts,
     'limits': limits_opts,
     'swift': swift_opts,
     'worker': worker_opts,
     'metrics': metrics_opts,
+    'notification': notification_opts,
+    'signed_url': signed_url_opts,
 }
 
 
@@ -197,6 +290,8 @@ def list_opts() -> list:
         ('swift', list(swift_all)),
         ('worker', worker_opts),
         ('metrics', metrics_opts),
+        ('notification', notification_opts),
+        ('signed_url', signed_url_opts),
     ]
 
 

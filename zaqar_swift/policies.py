@@ -21,6 +21,7 @@ ADMIN = 'context_is_admin'
 PROJECT_USER = 'project_user'
 
 _Q = '/v2/queues/{queue}'
+_S = _Q + '/subscriptions/{subscription_id}'
 
 BASE_RULES = [
     policy.RuleDefault(
@@ -74,6 +75,15 @@ OPERATION_RULES = [
     _user('claims:get', 'Read a claim.', ('GET', _Q + '/claims/{claim_id}')),
     _user('claims:update', 'Renew a claim.', ('PATCH', _Q + '/claims/{claim_id}')),
     _user('claims:delete', 'Release a claim.', ('DELETE', _Q + '/claims/{claim_id}')),
+    _user('queues:share', 'Make a pre-signed URL of a queue.', ('POST', _Q + '/share')),
+    _user('subscription:get_all', 'List the subscriptions of a queue.',
+          ('GET', _Q + '/subscriptions')),
+    _user('subscription:create', 'Subscribe to a queue.', ('POST', _Q + '/subscriptions')),
+    _user('subscription:get', 'Read a subscription.', ('GET', _S)),
+    _user('subscription:update', 'Change a subscription.', ('PATCH', _S)),
+    _user('subscription:delete', 'Delete a subscription.', ('DELETE', _S)),
+    _user('subscription:confirm', 'Confirm or cancel a subscription.',
+          ('PUT', _S + '/confirm')),
 ]
 
 

@@ -25,10 +25,12 @@ import datetime
 from typing import Any
 
 from zaqar_swift import errors
+from zaqar_swift import signed_urls
 from zaqar_swift import validation
 from zaqar_swift.storage.swift import client as swift
 from zaqar_swift.storage.swift.queues import Catalog, QueueRecord
 from zaqar_swift.storage.swift.store import ClaimRecord, MessageStore, StoredMessage
+from zaqar_swift.subscriptions import Subscriptions
 
 RESERVED_DLQ = '_dead_letter_queue'
 
@@ -43,12 +45,16 @@ class MessagingService:
 
     def __init__(self, client: swift.SwiftClient, catalog: Catalog,
                  store: MessageStore, limits: validation.Limits,
-                 workers: list | None = None) -> None:
+                 workers: list | None = None, subscriptions: Subscriptions | None = None,
+                 signing_key: str | None = None) -> None:
         self._client = client
         self._catalog = catalog
         self._store = store
         self.limits = limits
         self.workers = workers or []   # background workers the host process runs
+        # Subscriptions (zaqar_swift.subscriptions): transports call it directly.
+        self.subscriptions = subscriptions
+        self.signing_key = signing_key   # [signed_url] secret_key
 
     # -- request accounting ---------------------------------------------------
     def reset_request_count(self) -> None:
@@ -65,8 +71,12 @@ class MessagingService:
             headers = self._client.head_account()
         except errors.StorageUnavailable as exc:
             return {'storage_reachable': False, 'detail': exc.description}
-        return {'storage_reachable': True,
-                'containers': int(headers.get('x-account-container-count', 0))}
+        report = {'storage_reachable': True,
+                  'containers': int(headers.get('x-account-container-count', 0))}
+        for worker in self.workers:   # what the background workers did so far
+            if hasattr(worker, 'stats'):
+                report[worker.name] = worker.stats()
+        return report
 
     # -- queues -------------------------------------------------------------
     def _record(self, project: str, name: str, fresh: bool = False) -> QueueRecord:
@@ -82,7 +92,7 @@ class MessagingService:
         record = self._record(project, name, fresh=True)
         if record.exists:
             return False
-        self._catalog.put(project, name, metadata, record.cut)
+        self._catalog.put(project, name, metadata, record.cut, record.sub_cut)
         return True
 
     def get_queue(self, project: str, name: str) -> dict[str, Any]:
@@ -103,30 +113,48 @@ class MessagingService:
         if not record.exists:
             raise errors.QueueNotFound('Queue %s does not exist.' % name)
         metadata = validation.queue_patch(patch, record.metadata, self.limits)
-        self._catalog.put(project, name, metadata, record.cut)
+        self._catalog.put(project, name, metadata, record.cut, record.sub_cut)
         return self._with_defaults(metadata)
 
     def delete_queue(self, project: str, name: str) -> None:
         """Delete the queue and everything in it (missing queue: no error)."""
         record = self._record(project, name, fresh=True)
         if record.exists:
-            self._bury(project, name, record, keep=False)
+            self._bury(project, name, record)
 
     def purge_queue(self, project: str, name: str, document: Any) -> None:
-        """Drop messages (and, later, subscriptions) but keep the queue.
+        """Drop messages and/or subscriptions but keep the queue.
         ``document`` is the request's (None: no body, purge everything)."""
         types = validation.purge_document(document)
         record = self._record(project, name, fresh=True)
-        if record.exists and 'messages' in types:
-            self._bury(project, name, record, keep=True)
-
-    def _bury(self, project: str, name: str, record: QueueRecord, keep: bool) -> None:
+        if not record.exists:
+            return
         cut = self._store.next_cut()
-        if keep:
-            self._catalog.put(project, name, record.metadata, cut)
-        else:
-            self._catalog.bury(project, name, cut)
+        self._catalog.put(project, name, record.metadata,
+                          cut if 'messages' in types else record.cut,
+                          cut if 'subscriptions' in types else record.sub_cut)
+        if 'messages' in types:
+            self._store.schedule_purge(project, name, cut)
+        if 'subscriptions' in types and self.subscriptions is not None:
+            self.subscriptions.purge(project, name)
+
+    def _bury(self, project: str, name: str, record: QueueRecord) -> None:
+        cut = self._store.next_cut()
+        self._catalog.bury(project, name, cut)
         self._store.schedule_purge(project, name, cut)
+        if self.subscriptions is not None:
+            self.subscriptions.purge(project, name)
+
+    def share_queue(self, project: str, name: str, document: Any) -> dict[str, Any]:
+        """A pre-signed URL for the queue's sub-resources (``paths``),
+        ``methods`` (GET by default) until ``expires`` (a day by default)."""
+        paths, methods, expires = validation.share_document(document)
+        validation.queue_name(name, self.limits)
+        full = ['/v2/queues/%s/%s' % (name, path) for path in paths]
+        try:
+            return signed_urls.create(self.signing_key, full, project, expires, methods)
+        except ValueError as exc:
+            raise errors.InvalidRequest(str(exc)) from None
 
     def list_queues(self, project: str, marker: str | None = None,
                     limit: int | None = None, detailed: bool = False,
@@ -170,8 +198,12 @@ class MessagingService:
         if not record.exists:
             record = self._record(project, queue, fresh=True)
             if not record.exists:
-                self._catalog.put(project, queue, {}, record.cut)
-        return self._store.post(project, queue, record, client_id, checked)
+                self._catalog.put(project, queue, {}, record.cut, record.sub_cut)
+        ids = self._store.post(project, queue, record, client_id, checked)
+        notifier = self.subscriptions.notifier if self.subscriptions else None
+        if notifier is not None:
+            notifier.wake(project, queue)   # in this process: no Swift request
+        return ids
 
     def list_messages(self, project: str, queue: str, client_id: str,
                       marker: str | None = None, limit: int | None = None,
@@ -286,7 +318,7 @@ class MessagingService:
         ttl = meta.get('_dead_letter_queue_messages_ttl')
         target = self._record(project, dlq)
         if not target.exists:
-            self._catalog.put(project, dlq, {}, target.cut)
+            self._catalog.put(project, dlq, {}, target.cut, target.sub_cut)
         for key in {m.client_key for m in dead}:   # keep each poster's identity
             self._store.post(project, dlq, target, None, [
                 (m.body, ttl or m.ttl, 0) for m in dead if m.client_key == key],

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import urllib.parse
 import uuid
 from typing import Any
 
@@ -34,6 +35,19 @@ DEAD_LETTER_TTL = '_dead_letter_queue_messages_ttl'
 MAX_CLAIM_COUNT = '_max_claim_count'
 RESERVED = (MAX_POST_SIZE, DEFAULT_TTL, DEFAULT_DELAY, DEAD_LETTER_QUEUE,
             DEAD_LETTER_TTL, MAX_CLAIM_COUNT)
+RETRY_POLICY = '_retry_policy'
+MIN_SUBSCRIPTION_TTL = 60
+# Zaqar's retry policy keys (queue metadata, or a subscription's options).
+RETRY_INT_KEYS = ('retries_with_no_delay', 'minimum_delay_retries', 'minimum_delay',
+                  'maximum_delay', 'maximum_delay_retries')
+BACKOFF_FUNCTIONS = ('linear', 'arithmetic', 'exponential', 'geometric')
+# Zaqar's defaults of a retry policy, and the step of its backoff functions.
+RETRY_DEFAULTS = {'retries_with_no_delay': 3, 'minimum_delay_retries': 3,
+                  'minimum_delay': 5, 'maximum_delay': 30, 'maximum_delay_retries': 3,
+                  'retry_backoff_function': 'linear'}
+LINEAR_INTERVAL = 5
+SHARE_KEYS = ('methods', 'expires', 'paths')
+SHARE_PATHS = ('messages', 'subscriptions', 'claims')
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,17 +79,27 @@ class Limits:
     min_length_client_id: int
     max_length_client_id: int
     max_json_depth: int
+    max_subscriptions_per_page: int
+    default_subscription_page_size: int
+    default_subscription_ttl: int
+    max_subscription_ttl: int
+    subscriber_types: tuple[str, ...]
 
     @classmethod
     def from_conf(cls, group: Any) -> Limits:
         """Read every field from an oslo.config group (``conf.limits``)."""
-        return cls(**{f.name: getattr(group, f.name) for f in dataclasses.fields(cls)})
+        return cls(**{f.name: _frozen(getattr(group, f.name)) for f in dataclasses.fields(cls)})
 
     @classmethod
     def defaults(cls) -> Limits:
         """The documented defaults of ``conf.limits_opts`` (handy in tests)."""
         from zaqar_swift import conf
-        return cls(**{opt.dest: opt.default for opt in conf.limits_opts})
+        return cls(**{opt.dest: _frozen(opt.default) for opt in conf.limits_opts})
+
+
+def _frozen(value: Any) -> Any:
+    """A list option as a tuple, so Limits stays hashable and immutable."""
+    return tuple(value) if isinstance(value, list) else value
 
 
 # -- scalars ------------------------------------------------------------------
@@ -294,6 +318,7 @@ def queue_metadata(meta: Any, limits: Limits) -> dict[str, Any]:
         raise errors.InvalidRequest(
             f'Queue metadata is too large. Max size: {limits.max_queue_metadata}')
     _check_reserved(meta, limits)
+    retry_policy(meta.get(RETRY_POLICY))
     return {k: v for k, v in meta.items() if not (k in RESERVED and v is None)}
 
 
@@ -461,3 +486,115 @@ def claim_params(ttl: Any, grace: Any, limit: Any, limits: Limits) -> tuple[int,
         _optional_int(limit, 'limit', limits.default_claim_limit,
                       1, limits.max_messages_per_claim_or_pop),
     )
+
+
+# -- subscriptions -----------------------------------------------------------------
+def retry_policy(policy: Any) -> dict[str, Any]:
+    """A ``_retry_policy`` (queue metadata or subscription options), as
+    Zaqar checks it: integer delays and counts, a known backoff function, a
+    boolean ``ignore_subscription_override``, and ``maximum_delay`` at least
+    two backoff steps above ``minimum_delay``. None means no policy."""
+    if policy is None:
+        return {}
+    if not isinstance(policy, dict):
+        raise errors.InvalidRequest('retry_policy must be a dict.')
+    for key in RETRY_INT_KEYS:
+        if key in policy:
+            integer(policy[key], f'Retry policy: {key}', 0, INT64_MAX)
+    function = policy.get('retry_backoff_function')
+    if function is not None and function not in BACKOFF_FUNCTIONS:
+        raise errors.InvalidRequest('invalid retry_backoff_function: it must be one of '
+                                    + ', '.join(BACKOFF_FUNCTIONS) + '.')
+    override = policy.get('ignore_subscription_override')
+    if override is not None and not isinstance(override, bool):
+        raise errors.InvalidRequest('ignore_subscription_override must be a boolean.')
+    low = policy.get('minimum_delay', RETRY_DEFAULTS['minimum_delay'])
+    high = policy.get('maximum_delay', RETRY_DEFAULTS['maximum_delay'])
+    if high - low < 2 * LINEAR_INTERVAL:
+        raise errors.InvalidRequest(
+            f'maximum_delay must be at least {2 * LINEAR_INTERVAL} seconds more than '
+            'minimum_delay.')
+    return policy
+
+
+def _subscriber(value: Any, limits: Limits) -> str:
+    scheme = urllib.parse.urlparse(value).scheme if isinstance(value, str) else None
+    if scheme not in limits.subscriber_types:
+        raise errors.InvalidRequest(
+            'The subscriber type of subscription must be supported in the list %s.'
+            % list(limits.subscriber_types))
+    return value
+
+
+def _subscription_fields(doc: dict[str, Any], limits: Limits) -> dict[str, Any]:
+    checked: dict[str, Any] = {}
+    if doc.get('subscriber') is not None:
+        checked['subscriber'] = _subscriber(doc['subscriber'], limits)
+    if doc.get('options') is not None:
+        if not isinstance(doc['options'], dict):
+            raise errors.InvalidRequest('Options must be a dict.')
+        nesting(doc['options'], 'Options', limits.max_json_depth)
+        retry_policy(doc['options'].get(RETRY_POLICY))
+        checked['options'] = doc['options']
+    if doc.get('ttl') is not None:
+        checked['ttl'] = integer(doc['ttl'], 'ttl', MIN_SUBSCRIPTION_TTL,
+                                 limits.max_subscription_ttl)
+    return checked
+
+
+def subscription_post(doc: Any, limits: Limits) -> tuple[str, int, dict[str, Any]]:
+    """(subscriber, ttl, options) of a POST on a queue's subscriptions."""
+    doc = document(doc, required=False) or {}
+    if 'subscriber' not in doc:
+        raise errors.InvalidRequest('Missing parameter subscriber in body.')
+    checked = _subscription_fields(doc, limits)
+    if 'subscriber' not in checked:
+        raise errors.InvalidRequest('Missing parameter subscriber in body.')
+    return (checked['subscriber'], checked.get('ttl', limits.default_subscription_ttl),
+            checked.get('options', {}))
+
+
+def subscription_patch(doc: Any, limits: Limits) -> dict[str, Any]:
+    """The changes of a PATCH: some of ``subscriber``, ``ttl``, ``options``."""
+    if doc is None or doc == {}:
+        raise errors.InvalidRequest('No subscription to create.')
+    if not isinstance(doc, dict):
+        raise errors.InvalidRequest('Subscriptions must be a dict.')
+    checked = _subscription_fields(doc, limits)
+    if not checked:
+        raise errors.InvalidRequest(
+            'A subscription update changes at least one of subscriber, ttl, options.')
+    return checked
+
+
+def subscription_confirmation(doc: Any) -> bool:
+    """The ``confirmed`` boolean of a confirmation."""
+    confirmed = (document(doc, required=False) or {}).get('confirmed')
+    if not isinstance(confirmed, bool):
+        raise errors.InvalidRequest("The 'confirmed' should be boolean.")
+    return confirmed
+
+
+def subscription_id(value: Any) -> bool:
+    """Whether ``value`` can be one of our subscription ids (else: 404)."""
+    return isinstance(value, str) and naming.valid_subscription_id(value)
+
+
+def share_document(doc: Any) -> tuple[list[str], list[str], str | None]:
+    """(paths, methods, expires) of a share request; paths are the queue's
+    sub-resources (``messages`` by default), methods ``GET`` by default."""
+    doc = document(doc, required=False) or {}
+    unknown = set(doc) - set(SHARE_KEYS)
+    if unknown:
+        raise errors.InvalidRequest('Unknown keys: %s' % ', '.join(sorted(unknown)))
+    paths = doc.get('paths') or ['messages']
+    if not isinstance(paths, list) or not all(p in SHARE_PATHS for p in paths):
+        raise errors.InvalidRequest('Invalid paths: paths are drawn from %s.'
+                                    % ', '.join(SHARE_PATHS))
+    methods = doc.get('methods') or ['GET']
+    if not isinstance(methods, list) or not all(isinstance(m, str) and m for m in methods):
+        raise errors.InvalidRequest('methods must be a list of HTTP methods.')
+    expires = doc.get('expires')
+    if expires is not None and not isinstance(expires, str):
+        raise errors.InvalidRequest('expires must be a date such as 2016-01-01T00:00:00.')
+    return paths, methods, expires

@@ -170,3 +170,39 @@ def merge(states: list[BatchState]) -> BatchState:
             taken |= mask
             claims[claim.claim_id] = dataclasses.replace(claim, mask=mask)
     return BatchState(counts, kept, tuple(claims.values()))
+
+
+# -- subscriptions ----------------------------------------------------------------
+SUBSCRIPTION_TYPE = 'application/x-zaqar-subscription'
+
+
+@dataclasses.dataclass(frozen=True)
+class SubscriptionInfo:
+    """What a listing tells of a subscription: who (a hash of the subscriber
+    URI, for the uniqueness check), whether it is confirmed, and when it
+    expires (whole epoch seconds), so listings need no GET to decide."""
+
+    subscriber_key: str
+    confirmed: bool
+    expires: int
+
+
+def subscriber_key(subscriber: str) -> str:
+    return hashlib.sha256(subscriber.encode('utf-8')).hexdigest()[:32]
+
+
+def encode_subscription(info: SubscriptionInfo) -> str:
+    return _format(SUBSCRIPTION_TYPE, {'u': info.subscriber_key,
+                                       'c': '1' if info.confirmed else '0',
+                                       'e': str(info.expires)})
+
+
+def decode_subscription(content_type: str) -> SubscriptionInfo | None:
+    kind, params = _params(content_type)
+    if kind != SUBSCRIPTION_TYPE:
+        return None
+    try:
+        return SubscriptionInfo(params.get('u', ''), params.get('c') == '1',
+                                int(params.get('e', '0')))
+    except ValueError:
+        return None

@@ -11,8 +11,13 @@ Swift account, layout "shared" of doc/design.md)::
                                      one object per concurrent writer
         m/<batch>/x<idx>             tombstone: message idx was deleted
         c/<claim id>                 claim record
+        s/<subscription id>          subscription (expires with its ttl)
+        n/state                      notification delivery state
+        n/lease                      which worker delivers this queue now
     <prefix>~jobs                    background work (purges)
         <account>/<container>/<cut>  purge everything below cut
+    <prefix>~subscribed              queues that have (had) subscriptions
+        <project>/<queue>            one per queue, %-quoted project
 
 ``pkey`` is the project id when it is short and plain, otherwise ``~`` plus
 a hash, so container names stay within Swift's 256 bytes for any 256-byte
@@ -50,9 +55,10 @@ _HEX = re.compile(r'[0-9a-f]+')
 PROJECT_SEPARATOR = '.'    # <prefix>.<pkey>[.<queue>]: every project container
 SERVICE_SEPARATOR = '~'    # <prefix>~<name>: the service's own containers
 JOBS = 'jobs'
-# Every container the service keeps for itself, by name. Pools, flavors and
-# subscription indexes go here when they come.
-SERVICE_CONTAINERS = frozenset({JOBS})
+SUBSCRIBED = 'subscribed'
+# Every container the service keeps for itself, by name. Pools and flavors
+# go here when they come.
+SERVICE_CONTAINERS = frozenset({JOBS, SUBSCRIBED})
 DOT_SEGMENTS = frozenset({'.', '..'})
 
 
@@ -87,6 +93,12 @@ def service_container(prefix: str, name: str) -> str:
 
 def jobs_container(prefix: str) -> str:
     return service_container(prefix, JOBS)
+
+
+def subscribed_container(prefix: str) -> str:
+    """The index of queues with subscriptions, which the notification
+    worker reads instead of listing every project."""
+    return service_container(prefix, SUBSCRIBED)
 
 
 class UnsafeAccount(errors.InvalidRequest):
@@ -156,10 +168,27 @@ def valid_claim_id(value: str) -> bool:
     return len(value) == CLAIM_ID_LEN and bool(_HEX.fullmatch(value))
 
 
+def subscription_id(micros: int, rand: int) -> str:
+    """Like a claim id: creation time first, so a queue's cut hides the
+    subscriptions made before a purge or a delete."""
+    return claim_id(micros, rand)
+
+
+def valid_subscription_id(value: str) -> bool:
+    return valid_claim_id(value)
+
+
+def subscription_micros(sid: str) -> int:
+    return claim_micros(sid)
+
+
 # -- objects in a queue container ----------------------------------------------
 
 MESSAGES_PREFIX = 'm/'
 CLAIMS_PREFIX = 'c/'
+SUBSCRIPTIONS_PREFIX = 's/'
+DELIVERY_STATE = 'n/state'
+DELIVERY_LEASE = 'n/lease'
 
 
 def batch_prefix(batch: str) -> str:
@@ -194,6 +223,18 @@ def claim_object(claim: str) -> str:
     return f'c/{claim}'
 
 
+def subscription_object(sid: str) -> str:
+    return f's/{sid}'
+
+
+def subscription_of(name: str) -> str | None:
+    """The subscription id of a listing row's name, None if not one."""
+    sid = name[len(SUBSCRIPTIONS_PREFIX):]
+    if name.startswith(SUBSCRIPTIONS_PREFIX) and valid_subscription_id(sid):
+        return sid
+    return None
+
+
 def parse_object(name: str) -> tuple[str, str, int | None] | None:
     """('b'|'g'|'x', batch, number) for a message-area object, else None."""
     parts = name.split('/')
@@ -219,3 +260,14 @@ def job_object(account: str | None, container: str, cut_micros: int) -> str:
 def parse_job(name: str) -> tuple[str | None, str, int]:
     account, container, cut = name.split('/')
     return (None if account == '-' else urllib.parse.unquote(account)), container, int(cut, 16)
+
+
+def subscribed_object(project: str, queue: str) -> str:
+    """``<project>/<queue>`` in the subscribed index; the project is
+    %-quoted (``safe=''``), so the first ``/`` splits the two."""
+    return '%s/%s' % (urllib.parse.quote(project, safe=''), queue)
+
+
+def parse_subscribed(name: str) -> tuple[str, str]:
+    project, queue = name.split('/', 1)
+    return urllib.parse.unquote(project), queue

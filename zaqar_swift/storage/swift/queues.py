@@ -32,6 +32,9 @@ class QueueRecord:
     exists: bool
     metadata: dict[str, Any]
     cut: int = 0
+    # Subscriptions made before this are gone (purged or queue deleted);
+    # purges of messages only leave it alone.
+    sub_cut: int = 0
 
 
 MISSING = QueueRecord(False, {}, 0)
@@ -80,17 +83,21 @@ class Catalog:
         doc = json.loads(body)
         deleted = 'deleted=1' in headers.get('content-type', '')
         return QueueRecord(not deleted, {} if deleted else doc.get('metadata', {}),
-                           int(doc.get('cut', 0)))
+                           int(doc.get('cut', 0)), int(doc.get('sub_cut', 0)))
 
-    def put(self, project: str, queue: str, metadata: dict[str, Any], cut: int) -> None:
-        self._write(project, queue, {'metadata': metadata, 'cut': cut}, QUEUE_TYPE, {})
-        self._remember(project, queue, QueueRecord(True, metadata, cut))
+    def put(self, project: str, queue: str, metadata: dict[str, Any], cut: int,
+            sub_cut: int = 0) -> None:
+        self._write(project, queue, {'metadata': metadata, 'cut': cut, 'sub_cut': sub_cut},
+                    QUEUE_TYPE, {})
+        self._remember(project, queue, QueueRecord(True, metadata, cut, sub_cut))
 
     def bury(self, project: str, queue: str, cut: int) -> None:
-        """Replace the record by a tombstone that remembers ``cut``."""
+        """Replace the record by a tombstone that remembers ``cut`` (for
+        messages and subscriptions alike)."""
         headers = {'X-Delete-After': str(self._tombstone_life)}
-        self._write(project, queue, {'metadata': {}, 'cut': cut}, DELETED_TYPE, headers)
-        self._remember(project, queue, QueueRecord(False, {}, cut))
+        self._write(project, queue, {'metadata': {}, 'cut': cut, 'sub_cut': cut},
+                    DELETED_TYPE, headers)
+        self._remember(project, queue, QueueRecord(False, {}, cut, cut))
 
     def _write(self, project: str, queue: str, doc: dict[str, Any],
                content_type: str, headers: dict[str, str]) -> None:

@@ -210,6 +210,20 @@ class MessageStore:
                 'delayed': counts[views.DELAYED], 'oldest': oldest, 'newest': newest,
                 'total': sum(counts.values()), 'now': now}
 
+    def batches_from(self, project: str, queue: str, record: QueueRecord, micros: int,
+                     rows: int) -> tuple[list[views.BatchView], bool]:
+        """The batches posted at ``micros`` or later (and above the cut),
+        reading at most ``rows`` listing rows: (views, whether rows ran out).
+        The notification worker reads what it has to deliver with it."""
+        budget = reader.RowBudget(rows)
+        start = naming.cut_marker(max(record.cut, micros - 1))
+        found = list(self._reader.scan(self.container(project, queue), start, budget))
+        return found, budget.exhausted
+
+    def bodies(self, project: str, queue: str, batches: list[str]) -> dict[str, list[Any]]:
+        """The message bodies of each batch still stored (one GET each)."""
+        return self._reader.bodies(self.container(project, queue), batches)
+
     # -- claims -----------------------------------------------------------------
     def claim(self, project: str, queue: str, record: QueueRecord, ttl: int, grace: int,
               limit: int, max_claims: int = 0

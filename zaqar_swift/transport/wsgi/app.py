@@ -21,6 +21,7 @@ from zaqar_swift.transport.wsgi import inputs
 from zaqar_swift.transport.wsgi import messages
 from zaqar_swift.transport.wsgi import middleware
 from zaqar_swift.transport.wsgi import queues
+from zaqar_swift.transport.wsgi import subscriptions
 
 AUTH_STRATEGIES = ('noauth', 'keystone')
 
@@ -41,6 +42,11 @@ def _routes(service: MessagingService, limits: validation.Limits) -> dict[str, o
         q + '/messages/{message_id}': messages.Item(service),
         q + '/claims': claims.Collection(service, limits),
         q + '/claims/{claim_id}': claims.Item(service, limits),
+        q + '/share': subscriptions.Share(service, limits),
+        q + '/subscriptions': subscriptions.Collection(service, limits),
+        q + '/subscriptions/{subscription_id}': subscriptions.Item(service, limits),
+        q + '/subscriptions/{subscription_id}/confirm':
+            subscriptions.Confirm(service, limits),
     }
 
 

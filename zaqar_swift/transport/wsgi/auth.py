@@ -26,6 +26,7 @@ from oslo_config import cfg
 from oslo_middleware import healthcheck
 
 from zaqar_swift import errors
+from zaqar_swift import signed_urls
 from zaqar_swift.transport import errors as http_errors
 
 LOG = logging.getLogger(__name__)
@@ -69,13 +70,41 @@ class KeystoneAuth(auth_token.AuthProtocol):
             return _response(exc)
 
 
+# What a signed request may not claim about itself: the signature stands
+# for the project it names and for no user, role or token.
+_IDENTITY_PREFIXES = ('HTTP_X_ROLE', 'HTTP_X_USER', 'HTTP_X_TENANT', 'HTTP_X_SERVICE',
+                      'HTTP_X_AUTH', 'HTTP_X_DOMAIN', 'HTTP_X_PROJECT_NAME',
+                      'HTTP_X_PROJECT_DOMAIN', 'HTTP_X_IS_ADMIN', 'HTTP_X_IDENTITY',
+                      'HTTP_X_STORAGE_TOKEN', 'HTTP_X_SYSTEM', 'HTTP_X_TRUST')
+
+
+def _signed_headers(environ: dict[str, Any]) -> dict[str, str | None]:
+    return {name: environ.get('HTTP_' + name.upper().replace('-', '_'))
+            for name in signed_urls.HEADERS}
+
+
+def signed_request(environ: dict[str, Any], key: str | None) -> None:
+    """Check a request carrying ``URL-Signature`` (BadSignature, a 404,
+    when it does not hold) and make it act for the signed project alone:
+    every other identity header goes, and the identity counts as confirmed
+    (no token: the signature is the credential, as in Zaqar)."""
+    signed_urls.verify(key, environ.get('REQUEST_METHOD', ''), environ.get('PATH_INFO', ''),
+                       environ.get('HTTP_X_PROJECT_ID'), _signed_headers(environ))
+    for name in [k for k in environ if k.startswith(_IDENTITY_PREFIXES)]:
+        del environ[name]
+    environ['HTTP_X_IDENTITY_STATUS'] = 'Confirmed'
+
+
 class OpenRoutes:
     """WSGI: ``/healthcheck`` to oslo.middleware's check, ``/`` to the app
-    itself, every other path to ``protected`` (the app behind auth)."""
+    itself, a request with ``URL-Signature`` to the app once its signature
+    holds (404 otherwise), every other path to ``protected`` (the app behind
+    auth)."""
 
     def __init__(self, app: Callable, protected: Callable, conf: cfg.ConfigOpts) -> None:
         self._app = app
         self._protected = protected
+        self._key = conf.signed_url.secret_key
         # Healthcheck is an app; what it declines (a source address outside
         # [healthcheck] allowed_source_ranges) goes through authentication.
         self._healthcheck = healthcheck.Healthcheck(protected, conf)
@@ -84,6 +113,12 @@ class OpenRoutes:
         path = environ.get('PATH_INFO', '')
         if path == HEALTHCHECK_PATH:
             return self._healthcheck(environ, start_response)
+        if path not in OPEN_PATHS and 'HTTP_URL_SIGNATURE' in environ:
+            try:
+                signed_request(environ, self._key)
+            except signed_urls.BadSignature as exc:
+                return _response(exc)(environ, start_response)
+            return self._app(environ, start_response)
         app = self._app if path in OPEN_PATHS else self._protected
         return app(environ, start_response)
 

@@ -109,3 +109,11 @@ def claim(document: dict[str, Any], queue: str) -> dict[str, Any]:
 def claimed(messages: list[dict[str, Any]], queue: str, claim_id: str) -> dict[str, Any]:
     """The body of a 201 claim creation."""
     return {'messages': [message(m, queue, claim_id) for m in messages]}
+
+
+# -- subscriptions ---------------------------------------------------------------
+def subscription_page(path: str, subs: list[dict[str, Any]], marker: str | None,
+                      query: dict[str, Any]) -> dict[str, Any]:
+    """A subscription listing; a non-empty page links to the next one."""
+    links = next_links(path, dict(query, marker=marker)) if subs else []
+    return {'subscriptions': subs, 'links': links}
