@@ -461,3 +461,24 @@ def claim_params(ttl: Any, grace: Any, limit: Any, limits: Limits) -> tuple[int,
         _optional_int(limit, 'limit', limits.default_claim_limit,
                       1, limits.max_messages_per_claim_or_pop),
     )
+
+
+# -- subscriptions ----------------------------------------------------------------
+MIN_SUBSCRIPTION_TTL = 60          # Zaqar's
+DEFAULT_SUBSCRIPTION_TTL = 3600    # Zaqar's default_subscription_ttl
+
+
+def subscription_ttl(ttl: Any) -> int:
+    """A subscription's ttl in seconds: Zaqar's default when None."""
+    if ttl is None:
+        return DEFAULT_SUBSCRIPTION_TTL
+    return integer(ttl, 'ttl', MIN_SUBSCRIPTION_TTL, INT64_MAX)
+
+
+def subscription_options(options: Any) -> dict[str, Any]:
+    """A subscription's options: an object ({} when None)."""
+    if options is None:
+        return {}
+    if not isinstance(options, dict):
+        raise errors.InvalidRequest('Options must be a dict.')
+    return options

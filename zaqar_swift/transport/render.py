@@ -21,8 +21,12 @@ def queue_href(queue: str) -> str:
     return f'{QUEUES}/{queue}'
 
 
+def messages_href(queue: str) -> str:
+    return f'{QUEUES}/{queue}/messages'
+
+
 def message_href(queue: str, message_id: str, claim_id: str | None = None) -> str:
-    href = f'{QUEUES}/{queue}/messages/{message_id}'
+    href = f'{messages_href(queue)}/{message_id}'
     return href + falcon.to_query_str({'claim_id': claim_id}) if claim_id else href
 
 
