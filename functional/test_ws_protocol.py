@@ -67,7 +67,8 @@ def test_message_actions(client):
     assert page['messages'][0]['claim_id'] is None
     assert page['links'][0]['rel'] == 'next'
     status, got = client.call('message_get', dict(q, message_id=ids[1]))
-    assert status == 200 and got['messages']['id'] == ids[1] and got['messages']['body'] == {'n': 1}
+    assert status == 200 and got['messages']['id'] == ids[1]
+    assert got['messages']['body'] == {'n': 1}
     status, many = client.call('message_get_many', dict(q, message_ids=ids[:2]))
     assert status == 200 and [m['id'] for m in many['messages']] == ids[:2]
     assert client.call('message_delete', dict(q, message_id=ids[0])) == (204, {})

@@ -65,8 +65,10 @@ def flag(body: dict[str, Any], key: str) -> bool | None:
     return value
 
 
-def document(value: Any, limit: int) -> Any:
-    """``value`` judged as REST judges a body of that document."""
+def document(value: Any, limit: int, limits: validation.Limits) -> Any:
+    """``value`` judged as REST judges a body of that document: longer than
+    any request may be is 413 (``documents.too_large``), longer than
+    ``limit`` a 400, then ``documents.parse``."""
     if value is None:
         return None
     try:
@@ -74,13 +76,19 @@ def document(value: Any, limit: int) -> Any:
     except (TypeError, ValueError, RecursionError):
         raise errors.InvalidRequest('The request document cannot be represented '
                                     'in JSON.') from None
-    return documents.parse(text, limit)
+    data = text.encode('utf-8')
+    if len(data) > documents.largest_body(limits):
+        raise documents.too_large(limits)
+    return documents.parse(data, limit)
 
 
-def members(body: dict[str, Any], keys: tuple[str, ...], limit: int) -> Any:
-    """The REST document made of ``keys`` of ``body`` (None: none of them)."""
+def members(body: dict[str, Any], keys: tuple[str, ...], limit: int,
+            limits: validation.Limits, required: bool = False) -> Any:
+    """The REST document made of ``keys`` of ``body``. When none is there:
+    an empty document if the REST operation requires a body, else None (no
+    body)."""
     present = {k: body[k] for k in keys if k in body}
-    return document(present, limit) if present else None
+    return document(present, limit, limits) if present or required else None
 
 
 def query(body: dict[str, Any], strings: tuple[str, ...] = (), ints: tuple[str, ...] = (),
@@ -111,7 +119,7 @@ class Responders:
         return 200, rest.queue_page(rest.QUEUES, queues, marker, count, params)
 
     def queue_create(self, c: Caller, body: dict[str, Any]) -> Reply:
-        metadata = document(body.get('metadata'), self.small)
+        metadata = document(body.get('metadata'), self.small, self.limits)
         created = self.service.create_queue(c.project, required(body, 'queue_name'), metadata)
         return (201 if created else 204), render.EMPTY
 
@@ -119,7 +127,7 @@ class Responders:
         return 200, self.service.get_queue(c.project, required(body, 'queue_name'))
 
     def queue_update(self, c: Caller, body: dict[str, Any]) -> Reply:
-        patch = document(body.get('patch'), self.small)
+        patch = document(body.get('patch'), self.small, self.limits)
         return 200, self.service.update_queue(c.project, required(body, 'queue_name'), patch)
 
     def queue_delete(self, c: Caller, body: dict[str, Any]) -> Reply:
@@ -131,7 +139,7 @@ class Responders:
         return 200, rest.stats(self.service.queue_stats(c.project, queue), queue)
 
     def queue_purge(self, c: Caller, body: dict[str, Any]) -> Reply:
-        purge = members(body, ('resource_types',), self.small)
+        purge = members(body, ('resource_types',), self.small, self.limits)
         self.service.purge_queue(c.project, required(body, 'queue_name'), purge)
         return 204, render.EMPTY
 
@@ -155,7 +163,8 @@ class Responders:
 
     def message_post(self, c: Caller, body: dict[str, Any]) -> Reply:
         queue = required(body, 'queue_name')
-        posted = members(body, ('messages',), self.post_limit)
+        posted = members(body, ('messages',), self.post_limit, self.limits,
+                         required=True)
         ids = self.service.post_messages(c.project, queue, c.client_id, posted)
         return 201, render.posted(queue, ids)
 
@@ -176,9 +185,9 @@ class Responders:
     # claims
     def claim_create(self, c: Caller, body: dict[str, Any]) -> Reply:
         queue = required(body, 'queue_name')
-        claim_id, found = self.service.create_claim(
-            c.project, queue, c.client_id, members(body, ('ttl', 'grace'), self.small),
-            body.get('limit'))
+        claim = members(body, ('ttl', 'grace'), self.small, self.limits)
+        claim_id, found = self.service.create_claim(c.project, queue, c.client_id, claim,
+                                                    body.get('limit'))
         return (201 if found else 204), render.claimed(found, queue, claim_id)
 
     def claim_get(self, c: Caller, body: dict[str, Any]) -> Reply:
@@ -189,7 +198,8 @@ class Responders:
     def claim_update(self, c: Caller, body: dict[str, Any]) -> Reply:
         self.service.update_claim(c.project, required(body, 'queue_name'),
                                   string(body, 'claim_id'),
-                                  members(body, ('ttl', 'grace'), self.small))
+                                  members(body, ('ttl', 'grace'), self.small,
+                                          self.limits, required=True))
         return 204, render.EMPTY
 
     def claim_delete(self, c: Caller, body: dict[str, Any]) -> Reply:

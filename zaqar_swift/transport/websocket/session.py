@@ -144,7 +144,7 @@ class Dispatcher:
         method = subs.core_method(self._service, call)
         self._authorize(call.http_method, call.path, ctx)
         args, kwargs = subs.core_arguments(call, caller, req.body,
-                                           self._responders.small)
+                                           self._responders.small, self._limits)
         return subs.core_reply(call, method(*args, **kwargs))
 
     def _own_subscription(self, session: Session, sub: subs.PushSubscription,

@@ -70,13 +70,13 @@ def core_method(service: Any, call: CoreCall) -> Any:
 
 
 def core_arguments(call: CoreCall, caller: actions.Caller, body: dict[str, Any],
-                   limit: int) -> tuple[list[Any], dict[str, Any]]:
+                   limit: int, limits: Any) -> tuple[list[Any], dict[str, Any]]:
     """Positional and keyword arguments of ``call`` from an action's body."""
     args: list[Any] = [caller.project, actions.required(body, 'queue_name')]
     if call.id_key:
         args.append(actions.string(body, call.id_key))
     if call.document:
-        args.append(actions.members(body, call.document, limit))
+        args.append(actions.members(body, call.document, limit, limits))
     return args, actions.query(body, ('marker',), ('limit',)) if call.query else {}
 
 
