@@ -84,17 +84,16 @@ class Server:
         session = Session()
         session.push = _Pusher(ws)
         self._open.add(ws)
-        expiry: asyncio.TimerHandle | None = None
+        expiry = _Expiry(ws)
         try:
             async for frame in ws:
                 await ws.send(await self._reply(session, frame))
-                expiry = _watch_expiry(ws, session, expiry)
+                expiry.watch(session)
         except websockets.ConnectionClosed:
             pass
         finally:
             self._open.discard(ws)
-            if expiry is not None:
-                expiry.cancel()
+            expiry.cancel()
             self._dispatcher.forget(session)
 
     async def _reply(self, session: Session, frame: str | bytes) -> str | bytes:
@@ -135,19 +134,29 @@ class _Pusher:
             task.exception()   # a closed connection: nothing to do
 
 
-def _watch_expiry(ws: Any, session: Session, current: asyncio.TimerHandle | None
-                  ) -> asyncio.TimerHandle | None:
-    """Close the connection with 4003 when its token expires."""
-    identity = session.identity
-    expires = identity.expires if identity is not None else None
-    if current is not None and getattr(current, 'expires', None) == expires:
-        return current
-    if current is not None:
-        current.cancel()
-    if expires is None:
-        return None
-    loop = asyncio.get_running_loop()
-    handle = loop.call_later(max(0.0, expires - time.time()), lambda: asyncio.ensure_future(
-        ws.close(EXPIRED, 'Authentication expired.')))
-    handle.expires = expires   # type: ignore[attr-defined]
-    return handle
+class _Expiry:
+    """Closes a connection with 4003 when its token expires; re-armed when
+    the connection authenticates again."""
+
+    def __init__(self, ws: Any) -> None:
+        self._ws = ws
+        self._expires: float | None = None
+        self._handle: asyncio.TimerHandle | None = None
+
+    def watch(self, session: Session) -> None:
+        expires = session.identity.expires if session.identity is not None else None
+        if expires == self._expires:
+            return
+        self.cancel()
+        self._expires = expires
+        if expires is not None:
+            self._handle = asyncio.get_running_loop().call_later(
+                max(0.0, expires - time.time()), self._close)
+
+    def _close(self) -> None:
+        asyncio.ensure_future(self._ws.close(EXPIRED, 'Authentication expired.'))
+
+    def cancel(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
