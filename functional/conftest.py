@@ -33,6 +33,8 @@ Against a real Keystone (only the tests that ask for these start them):
 ``keystone_swift``       a second LocalSwift whose proxy authenticates with
                          that Keystone (auth_token + keystoneauth); its
                          object-store endpoint is in the catalog.
+``keystone_ws_factory``  like ``ws_factory``, with the configuration of
+                         ``keystone_api_factory`` (auth_strategy = keystone).
 ``keystone_api_factory`` like ``api_factory``, against ``keystone_swift``
                          with ``auth_strategy = keystone``: tokens validated
                          by auth_token as the ``zaqar`` service user, Swift
@@ -251,6 +253,28 @@ def keystone_api_factory(keystone: LocalKeystone, keystone_swift: LocalSwift,
         return server.start()
 
     start.service = service
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture(scope='session')
+def keystone_ws_factory(keystone: LocalKeystone, keystone_swift: LocalSwift,
+                        keystone_api_factory: Callable[..., ApiServer],
+                        tmp_path_factory: pytest.TempPathFactory
+                        ) -> Iterator[Callable[..., WebsocketServer]]:
+    """Start zaqar-swift-websocket processes with auth_strategy = keystone."""
+    workdir = str(tmp_path_factory.mktemp('ws-keystone'))
+    started: list[WebsocketServer] = []
+
+    def start(**overrides: object) -> WebsocketServer:
+        groups = keystone.api_options(keystone_api_factory.service)
+        for group, options in _groups(overrides).items():
+            groups.setdefault(group, {}).update(options)
+        server = WebsocketServer(keystone_swift, workdir, free_port_block(1), groups)
+        started.append(server)
+        return server.start()
+
     yield start
     for server in started:
         server.stop()
