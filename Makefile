@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 
 help:
 	@echo "make venv        $(VENV) with zaqar-swift, Swift, Keystone and test tools"
-	@echo "make run         local Swift in $(SAIO_DIR) + the API on :8888 (Ctrl-C stops both)"
+	@echo "make run         local Swift in $(SAIO_DIR) + the API on :8888 + websocket on :9000 (Ctrl-C stops all)"
 	@echo "make stop        stop whatever 'make run' left running"
 	@echo "make test        unit + functional tests (a real local Swift)"
 	@echo "make unit | functional | bench | genconfig | pep8 | clean"
@@ -25,15 +25,20 @@ $(STAMP): setup.cfg setup.py pyproject.toml
 
 run: venv
 	$(BIN)/zaqar-swift-saio start --data-dir $(SAIO_DIR)
-	@trap '$(BIN)/zaqar-swift-saio stop --data-dir $(SAIO_DIR); rm -f $(SAIO_DIR)/api.pid' EXIT; \
+	@trap 'kill $$(cat $(SAIO_DIR)/websocket.pid 2>/dev/null) 2>/dev/null; rm -f $(SAIO_DIR)/websocket.pid; \
+	       $(BIN)/zaqar-swift-saio stop --data-dir $(SAIO_DIR); rm -f $(SAIO_DIR)/api.pid' EXIT; \
 	trap 'exit 0' INT; trap 'exit 143' TERM HUP; \
-	echo "zaqar-swift API: --config-file $(SAIO_DIR)/zaqar-swift.conf (Ctrl-C stops the API and Swift)"; \
+	$(BIN)/zaqar-swift-websocket --config-file $(SAIO_DIR)/zaqar-swift.conf & echo $$! > $(SAIO_DIR)/websocket.pid; \
+	echo "zaqar-swift API: --config-file $(SAIO_DIR)/zaqar-swift.conf, websocket ws://127.0.0.1:9000/ (Ctrl-C stops both and Swift)"; \
 	bash -c 'echo $$$$ > $(SAIO_DIR)/api.pid; exec $(BIN)/zaqar-swift-api --config-file $(SAIO_DIR)/zaqar-swift.conf'
 
 stop:
 	@pid=$$(cat $(SAIO_DIR)/api.pid 2>/dev/null || true); \
 	if [ -n "$$pid" ] && grep -qs zaqar-swift-api /proc/$$pid/cmdline; then kill $$pid; fi; \
 	rm -f $(SAIO_DIR)/api.pid
+	@pid=$$(cat $(SAIO_DIR)/websocket.pid 2>/dev/null || true); \
+	if [ -n "$$pid" ] && grep -qs zaqar-swift-websocket /proc/$$pid/cmdline; then kill $$pid; fi; \
+	rm -f $(SAIO_DIR)/websocket.pid
 	@if [ -x $(BIN)/zaqar-swift-saio ]; then $(BIN)/zaqar-swift-saio stop --data-dir $(SAIO_DIR); fi
 
 # pytest exits 5 when it collects no test: make fails on it like on any

@@ -10,6 +10,11 @@
                 (``limits={'max_messages_per_page': 5}``). Every process it
                 started is stopped at the end of the session.
 ``api``         the API with the default configuration, shared by the session.
+``ws_factory``  ``ws_factory(**overrides)`` starts one zaqar-swift-websocket
+                process on a free port against that Swift (same overrides as
+                ``api_factory``) and returns a :class:`WebsocketServer` once a
+                ``ping`` action is answered.
+``ws``          the websocket server with the default configuration.
 
 For tests that break Swift (remove a device, stop the proxy, kill a process):
 
@@ -29,6 +34,8 @@ Against a real Keystone (only the tests that ask for these start them):
 ``keystone_swift``       a second LocalSwift whose proxy authenticates with
                          that Keystone (auth_token + keystoneauth); its
                          object-store endpoint is in the catalog.
+``keystone_ws_factory``  like ``ws_factory``, with the configuration of
+                         ``keystone_api_factory`` (auth_strategy = keystone).
 ``keystone_api_factory`` like ``api_factory``, against ``keystone_swift``
                          with ``auth_strategy = keystone``: tokens validated
                          by auth_token as the ``zaqar`` service user, Swift
@@ -51,6 +58,7 @@ from zaqar_swift.testing.keystone import LocalKeystone
 from zaqar_swift.testing.ports import free_port_block
 from zaqar_swift.testing.saio import LocalSwift
 from zaqar_swift.testing.saio.faults import FaultsClient
+from zaqar_swift.testing.websocket import LocalWebsocket
 
 SWIFT_START_TIMEOUT = 60.0
 KEYSTONE_START_TIMEOUT = 180.0
@@ -70,6 +78,24 @@ class ApiServer(LocalApi):
         swift.write_api_conf(self.conf_path, bind_port=port, extra=_groups(overrides))
 
     def start(self, timeout: float = API_START_TIMEOUT) -> 'ApiServer':
+        try:
+            return super().start(timeout)
+        except RuntimeError as exc:
+            pytest.fail(str(exc), pytrace=False)
+
+
+class WebsocketServer(LocalWebsocket):
+    """One zaqar-swift-websocket process started by the fixtures."""
+
+    def __init__(self, swift: LocalSwift, workdir: str, port: int,
+                 overrides: dict[str, object]) -> None:
+        super().__init__(os.path.join(workdir, 'ws-%d.conf' % port),
+                         os.path.join(workdir, 'ws-%d.log' % port), port)
+        groups = _groups(overrides)
+        groups.setdefault('websocket', {})['bind_port'] = port
+        swift.write_api_conf(self.conf_path, bind_port=free_port_block(1), extra=groups)
+
+    def start(self, timeout: float = API_START_TIMEOUT) -> 'WebsocketServer':
         try:
             return super().start(timeout)
         except RuntimeError as exc:
@@ -173,6 +199,29 @@ def api(api_factory: Callable[..., ApiServer]) -> ApiServer:
 
 
 @pytest.fixture(scope='session')
+def ws_factory(swift: LocalSwift, tmp_path_factory: pytest.TempPathFactory
+               ) -> Iterator[Callable[..., WebsocketServer]]:
+    """Start zaqar-swift-websocket processes with extra options."""
+    workdir = str(tmp_path_factory.mktemp('ws'))
+    started: list[WebsocketServer] = []
+
+    def start(**overrides: object) -> WebsocketServer:
+        server = WebsocketServer(swift, workdir, free_port_block(1), overrides)
+        started.append(server)
+        return server.start()
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture(scope='session')
+def ws(ws_factory: Callable[..., WebsocketServer]) -> WebsocketServer:
+    """The websocket server with its default configuration."""
+    return ws_factory()
+
+
+@pytest.fixture(scope='session')
 def keystone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalKeystone]:
     """A running local Keystone of this test session."""
     server = _started(LocalKeystone(str(tmp_path_factory.mktemp('keystone')),
@@ -214,6 +263,28 @@ def keystone_api_factory(keystone: LocalKeystone, keystone_swift: LocalSwift,
         return server.start()
 
     start.service = service
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture(scope='session')
+def keystone_ws_factory(keystone: LocalKeystone, keystone_swift: LocalSwift,
+                        keystone_api_factory: Callable[..., ApiServer],
+                        tmp_path_factory: pytest.TempPathFactory
+                        ) -> Iterator[Callable[..., WebsocketServer]]:
+    """Start zaqar-swift-websocket processes with auth_strategy = keystone."""
+    workdir = str(tmp_path_factory.mktemp('ws-keystone'))
+    started: list[WebsocketServer] = []
+
+    def start(**overrides: object) -> WebsocketServer:
+        groups = keystone.api_options(keystone_api_factory.service)
+        for group, options in _groups(overrides).items():
+            groups.setdefault(group, {}).update(options)
+        server = WebsocketServer(keystone_swift, workdir, free_port_block(1), groups)
+        started.append(server)
+        return server.start()
+
     yield start
     for server in started:
         server.stop()

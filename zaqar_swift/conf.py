@@ -257,6 +257,36 @@ signed_url_opts = [
                     'every signed request is a 404.'),
 ]
 
+websocket_opts = [
+    cfg.HostAddressOpt('bind_host', default='127.0.0.1',
+                       help='Address the websocket server (zaqar-swift-websocket) '
+                            'listens on.'),
+    cfg.PortOpt('bind_port', default=9000,
+                help='Port the websocket server listens on (Zaqar\'s default).'),
+    cfg.IntOpt('max_frame_size', min=1024,
+               help='Largest frame (message) a client may send, in bytes; a '
+                    'larger one closes the connection with code 1009. Unset: '
+                    'the largest legal request body plus 8 KiB for the '
+                    'action and headers.'),
+    cfg.IntOpt('max_connections', default=1000, min=1,
+               help='Most open websocket connections of this process; more '
+                    'are refused with HTTP 503 before the upgrade.'),
+    cfg.IntOpt('threads', default=8, min=1,
+               help='Threads that run requests against Swift (each keeps its '
+                    'own Swift connection). A connection has at most one '
+                    'request running at a time.'),
+    cfg.FloatOpt('push_interval', default=0.5, min=0.05,
+                 help='Seconds between two looks at each queue that a '
+                      'connection of this process subscribed to: one bounded '
+                      'listing per queue, whatever the number of subscribers.'),
+    cfg.FloatOpt('push_window', default=5.0, min=0.5,
+                 help='Seconds of recent batches every look re-lists, so a '
+                      'message whose POST took long to show in the listing, '
+                      'or was posted by an API node whose clock lags, is '
+                      'still pushed (once). Above the POST latency tail plus '
+                      'the clock skew between API nodes.'),
+]
+
 GROUPS = {
     'DEFAULT': api_opts,
     'limits': limits_opts,
@@ -265,6 +295,7 @@ GROUPS = {
     'metrics': metrics_opts,
     'notification': notification_opts,
     'signed_url': signed_url_opts,
+    'websocket': websocket_opts,
 }
 
 
@@ -292,6 +323,7 @@ def list_opts() -> list:
         ('metrics', metrics_opts),
         ('notification', notification_opts),
         ('signed_url', signed_url_opts),
+        ('websocket', websocket_opts),
     ]
 
 

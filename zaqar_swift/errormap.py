@@ -23,6 +23,7 @@ STATUS: dict[type[errors.ZaqarSwiftError], int] = {
     # Larger than any legal request: refused before it is read.
     errors.RequestTooLarge: 413,
     errors.UnsupportedMediaType: 415,
+    errors.NotImplementedYet: 501,
     errors.StorageUnavailable: 503,
     errors.IdentityUnavailable: 503,
 }

@@ -116,6 +116,12 @@ class Unauthorized(ZaqarSwiftError):
     title = 'Unauthorized'
 
 
+class NotImplementedYet(ZaqarSwiftError):
+    """The operation is part of the API but this service cannot do it yet (501)."""
+
+    title = 'Not implemented'
+
+
 class StorageUnavailable(ZaqarSwiftError):
     """Swift cannot be reached or failed; the request may be retried (503)."""
 

@@ -29,7 +29,7 @@ from zaqar_swift import signed_urls
 from zaqar_swift import validation
 from zaqar_swift.storage.swift import client as swift
 from zaqar_swift.storage.swift.queues import Catalog, QueueRecord
-from zaqar_swift.storage.swift.store import ClaimRecord, MessageStore, StoredMessage
+from zaqar_swift.storage.swift.store import ClaimRecord, Cursor, MessageStore, StoredMessage
 from zaqar_swift.subscriptions import Subscriptions
 
 RESERVED_DLQ = '_dead_letter_queue'
@@ -220,6 +220,23 @@ class MessagingService:
                                 limit, echo, include_claimed, include_delayed)
         now = self._store.now()
         return [_render(m, now) for m in page.messages], page.marker
+
+    def watch(self, since: float, window: float) -> Cursor:
+        """A cursor for ``arrivals``: messages enqueued from ``since`` (epoch
+        seconds, see ``now``) on are news; see ``Cursor`` for ``window``."""
+        return Cursor(since, window)
+
+    def arrivals(self, project: str, queue: str, cursor: Cursor) -> list[dict[str, Any]]:
+        """The messages of ``queue`` that are news to ``cursor`` (for push):
+        live ones, claimed and delayed ones too, each once."""
+        record = self._record(project, queue)
+        found = self._store.arrivals(project, queue, record, cursor)
+        now = self._store.now()
+        return [_render(m, now) for m in found]
+
+    def now(self) -> float:
+        """The storage clock, in epoch seconds (the clock of message ids)."""
+        return self._store.now()
 
     def get_message(self, project: str, queue: str,
                     message_id: str) -> dict[str, Any]:

@@ -598,3 +598,23 @@ def share_document(doc: Any) -> tuple[list[str], list[str], str | None]:
     if expires is not None and not isinstance(expires, str):
         raise errors.InvalidRequest('expires must be a date such as 2016-01-01T00:00:00.')
     return paths, methods, expires
+
+
+# -- connection subscriptions (websocket push) ---------------------------------------
+DEFAULT_SUBSCRIPTION_TTL = 3600    # Zaqar's default_subscription_ttl
+
+
+def subscription_ttl(ttl: Any) -> int:
+    """A subscription's ttl in seconds: Zaqar's default when None."""
+    if ttl is None:
+        return DEFAULT_SUBSCRIPTION_TTL
+    return integer(ttl, 'ttl', MIN_SUBSCRIPTION_TTL, INT64_MAX)
+
+
+def subscription_options(options: Any) -> dict[str, Any]:
+    """A subscription's options: an object ({} when None)."""
+    if options is None:
+        return {}
+    if not isinstance(options, dict):
+        raise errors.InvalidRequest('Options must be a dict.')
+    return options

@@ -31,7 +31,7 @@ from zaqar_swift.storage.swift.clock import Clock
 from zaqar_swift.storage.swift.queues import Catalog, QueueRecord
 from zaqar_swift.storage.swift.reader import QueueReader, StoredMessage
 
-__all__ = ['ClaimRecord', 'Clock', 'Job', 'MessageStore', 'Page', 'Progress',
+__all__ = ['ClaimRecord', 'Clock', 'Cursor', 'Job', 'MessageStore', 'Page', 'Progress',
            'StoredMessage']
 
 # Listing rows one API request may read, when the deployment sets nothing.
@@ -126,6 +126,22 @@ class MessageStore:
         if len(found) < limit and budget.exhausted and last is not None:
             return Page(found, naming.message_id(last.batch, last.info.size - 1))
         return Page(found, found[-1].id if found else None)
+
+    def arrivals(self, project: str, queue: str, record: QueueRecord,
+                 cursor: Cursor) -> list[StoredMessage]:
+        """The live messages (claimed and delayed ones too) of the batches
+        that are news to ``cursor``, which then knows them: one bounded
+        listing of the cursor's window plus one GET per new batch."""
+        target = self.container(project, queue)
+        now, budget = self.now(), self._reader.budget()
+        start = max(naming.cut_marker(record.cut), naming.cut_marker(cursor.start(now)))
+        listed, picks = [], []
+        for view in self._reader.scan(target, start, budget):
+            listed.append(view.batch)
+            if cursor.is_news(view.batch):
+                picks += [(view, i) for i in view.live(now)]
+        cursor.advance(listed, now)
+        return self._reader.messages(target, picks, now)
 
     def get(self, project: str, queue: str, record: QueueRecord,
             ids: list[str]) -> list[StoredMessage]:
@@ -326,6 +342,31 @@ class MessageStore:
                 if len(rows) < 10000:
                     break
         return Progress(removed, True)
+
+
+class Cursor:
+    """Where a watcher of one queue stands. Batches enqueued before
+    ``floor`` (epoch seconds) are not news; every look re-lists the last
+    ``window`` seconds, so a batch that shows in the listing late (a slow
+    PUT, a posting node whose clock lags) is still news once, and remembers
+    the batches of that window it has seen."""
+
+    def __init__(self, floor: float, window: float) -> None:
+        self._floor = int(floor * 1e6)
+        self._window = int(window * 1e6)
+        self._seen: set[str] = set()
+
+    def start(self, now: float) -> int:
+        """Microseconds the next listing starts at."""
+        return max(self._floor, int(now * 1e6) - self._window)
+
+    def is_news(self, batch: str) -> bool:
+        return batch not in self._seen and naming.batch_micros(batch) >= self._floor
+
+    def advance(self, listed: list[str], now: float) -> None:
+        """Remember ``listed``; forget what the next window starts after."""
+        start = self.start(now)
+        self._seen = {b for b in self._seen.union(listed) if naming.batch_micros(b) >= start}
 
 
 class Job(NamedTuple):

@@ -7,7 +7,8 @@ from zaqar_swift import documents
 from zaqar_swift import validation
 from zaqar_swift.service import MessagingService
 from zaqar_swift.transport.wsgi import inputs
-from zaqar_swift.transport.wsgi import render
+from zaqar_swift.transport import render
+from zaqar_swift.transport.wsgi import output
 
 
 class Collection:
@@ -28,7 +29,7 @@ class Collection:
             resp.status = falcon.HTTP_204
             return
         resp.location = render.claim_href(queue, claim_id)
-        render.json(resp, render.claimed(messages, queue, claim_id), 201)
+        output.json(resp, render.claimed(messages, queue, claim_id), 201)
 
 
 class Item:
@@ -43,7 +44,7 @@ class Item:
     def on_get(self, req: falcon.Request, resp: falcon.Response, queue: str,
                claim_id: str) -> None:
         claim = self._service.get_claim(req.context.project, queue, claim_id)
-        render.json(resp, render.claim(claim, queue))
+        output.json(resp, render.claim(claim, queue))
 
     def on_patch(self, req: falcon.Request, resp: falcon.Response, queue: str,
                  claim_id: str) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import falcon
 
 from zaqar_swift.service import MessagingService
-from zaqar_swift.transport.wsgi import render
+from zaqar_swift.transport.wsgi import output
 
 V2 = {
     'id': '2',
@@ -71,7 +71,7 @@ class Versions:
     discovery = True
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        render.json(resp, {'versions': [V2]}, 300)
+        output.json(resp, {'versions': [V2]}, 300)
 
 
 class Home:
@@ -107,4 +107,4 @@ class Health:
         self._service = service
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        render.json(resp, self._service.health())
+        output.json(resp, self._service.health())

@@ -10,7 +10,8 @@ from zaqar_swift import documents
 from zaqar_swift import validation
 from zaqar_swift.service import MessagingService
 from zaqar_swift.transport.wsgi import inputs
-from zaqar_swift.transport.wsgi import render
+from zaqar_swift.transport import render
+from zaqar_swift.transport.wsgi import output
 
 
 def _listing_query(req: falcon.Request) -> dict[str, Any]:
@@ -35,15 +36,15 @@ class Collection:
         ids = self._service.post_messages(req.context.project, queue, req.context.client_id,
                                           inputs.document(req, self._limit))
         resp.location = req.path + '?ids=' + ','.join(ids)
-        render.json(resp, {'resources': [render.message_href(queue, i) for i in ids]}, 201)
+        output.json(resp, {'resources': [render.message_href(queue, i) for i in ids]}, 201)
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, queue: str) -> None:
         ids = inputs.id_list(req, 'ids')
         if ids is None:
-            render.json(resp, self._page(req, queue))
+            output.json(resp, self._page(req, queue))
             return
         messages = self._service.get_messages(req.context.project, queue, ids)
-        render.json(resp, {'messages': [render.message(m, queue) for m in messages]})
+        output.json(resp, {'messages': [render.message(m, queue) for m in messages]})
 
     def _page(self, req: falcon.Request, queue: str) -> dict[str, Any]:
         query = _listing_query(req)
@@ -58,7 +59,7 @@ class Collection:
         if popped is None:
             resp.status = falcon.HTTP_204
         else:
-            render.json(resp, {'messages': [render.popped(m) for m in popped]})
+            output.json(resp, {'messages': [render.popped(m) for m in popped]})
 
 
 class Item:
@@ -72,7 +73,7 @@ class Item:
     def on_get(self, req: falcon.Request, resp: falcon.Response, queue: str,
                message_id: str) -> None:
         message = self._service.get_message(req.context.project, queue, message_id)
-        render.json(resp, render.message(message, queue))
+        output.json(resp, render.message(message, queue))
 
     def on_delete(self, req: falcon.Request, resp: falcon.Response, queue: str,
                   message_id: str) -> None:

@@ -9,7 +9,8 @@ from zaqar_swift import documents
 from zaqar_swift import validation
 from zaqar_swift.service import MessagingService
 from zaqar_swift.transport.wsgi import inputs
-from zaqar_swift.transport.wsgi import render
+from zaqar_swift.transport import render
+from zaqar_swift.transport.wsgi import output
 
 
 def _listing_query(req: falcon.Request) -> dict[str, Any]:
@@ -33,7 +34,7 @@ class Collection:
         query = _listing_query(req)
         queues, marker, count = self._service.list_queues(req.context.project, **query)
         query.pop('with_count', None)
-        render.json(resp, render.queue_page(req.path, queues, marker, count, query))
+        output.json(resp, render.queue_page(req.path, queues, marker, count, query))
 
 
 class Item:
@@ -52,11 +53,11 @@ class Item:
         resp.location = render.queue_href(queue)
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, queue: str) -> None:
-        render.json(resp, self._service.get_queue(req.context.project, queue))
+        output.json(resp, self._service.get_queue(req.context.project, queue))
 
     def on_patch(self, req: falcon.Request, resp: falcon.Response, queue: str) -> None:
         patch = inputs.document(req, self._limit, inputs.JSON_PATCH_TYPE)
-        render.json(resp, self._service.update_queue(req.context.project, queue, patch))
+        output.json(resp, self._service.update_queue(req.context.project, queue, patch))
 
     def on_delete(self, req: falcon.Request, resp: falcon.Response, queue: str) -> None:
         self._service.delete_queue(req.context.project, queue)
@@ -73,7 +74,7 @@ class Stats:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, queue: str) -> None:
         stats = self._service.queue_stats(req.context.project, queue)
-        render.json(resp, render.stats(stats, queue))
+        output.json(resp, render.stats(stats, queue))
 
 
 class Purge:

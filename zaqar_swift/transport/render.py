@@ -1,33 +1,32 @@
-"""Zaqar v2 response documents built from what the service returns.
+"""Zaqar v2 response documents built from what the service returns, for
+every transport.
 
 The service speaks in ids; this module adds the ``href`` fields and ``next``
 links and keeps only the fields Zaqar v2 shows (python-zaqarclient builds its
 Message objects with ``Message(**fields)``, so an extra field breaks it).
+The REST resources send these documents as they are; the websocket
+transport sends the same ones with the few fields Zaqar's websocket API
+adds (``transport/websocket/render.py``).
 """
 from __future__ import annotations
 
-import json as _json
 from typing import Any
 
 import falcon
 
-JSON_TYPE = 'application/json; charset=UTF-8'
 QUEUES = '/v2/queues'
-
-
-def json(resp: falcon.Response, document: Any, status: int = 200) -> None:
-    """Write ``document`` as the UTF-8 JSON body of ``resp``."""
-    resp.status = status
-    resp.content_type = JSON_TYPE
-    resp.text = _json.dumps(document, ensure_ascii=False)
 
 
 def queue_href(queue: str) -> str:
     return f'{QUEUES}/{queue}'
 
 
+def messages_href(queue: str) -> str:
+    return f'{QUEUES}/{queue}/messages'
+
+
 def message_href(queue: str, message_id: str, claim_id: str | None = None) -> str:
-    href = f'{QUEUES}/{queue}/messages/{message_id}'
+    href = f'{messages_href(queue)}/{message_id}'
     return href + falcon.to_query_str({'claim_id': claim_id}) if claim_id else href
 
 
