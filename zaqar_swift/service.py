@@ -145,6 +145,34 @@ class MessagingService:
         if self.subscriptions is not None:
             self.subscriptions.purge(project, name)
 
+    # -- subscriptions (the core's Subscriptions, by the names both transports use)
+    def _subs(self) -> Subscriptions:
+        if self.subscriptions is None:
+            raise errors.NotImplementedYet('This service does not store subscriptions.')
+        return self.subscriptions
+
+    def create_subscription(self, project: str, queue: str, document: Any) -> str:
+        """POST a subscription; its id (an unconfirmed duplicate's id again)."""
+        return self._subs().create(project, queue, document)[0]
+
+    def list_subscriptions(self, project: str, queue: str, marker: str | None = None,
+                           limit: Any = None) -> tuple[list[dict[str, Any]], str | None]:
+        return self._subs().list(project, queue, marker, limit)
+
+    def get_subscription(self, project: str, queue: str, sid: str) -> dict[str, Any]:
+        return self._subs().get(project, queue, sid)
+
+    def update_subscription(self, project: str, queue: str, sid: str,
+                            document: Any) -> None:
+        self._subs().update(project, queue, sid, document)
+
+    def delete_subscription(self, project: str, queue: str, sid: str) -> None:
+        self._subs().delete(project, queue, sid)
+
+    def confirm_subscription(self, project: str, queue: str, sid: str,
+                             document: Any) -> None:
+        self._subs().confirm(project, queue, sid, document)
+
     def share_queue(self, project: str, name: str, document: Any) -> dict[str, Any]:
         """A pre-signed URL for the queue's sub-resources (``paths``),
         ``methods`` (GET by default) until ``expires`` (a day by default)."""

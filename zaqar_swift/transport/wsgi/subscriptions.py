@@ -9,7 +9,8 @@ from zaqar_swift import validation
 from zaqar_swift.service import MessagingService
 from zaqar_swift.subscriptions import Identity
 from zaqar_swift.transport.wsgi import inputs
-from zaqar_swift.transport.wsgi import render
+from zaqar_swift.transport import render
+from zaqar_swift.transport.wsgi import output
 
 
 def _identity(req: falcon.Request) -> Identity:
@@ -29,13 +30,13 @@ class Collection:
     def on_get(self, req: falcon.Request, resp: falcon.Response, queue: str) -> None:
         query = {'marker': req.get_param('marker'), 'limit': req.get_param_as_int('limit')}
         subs, marker = self._service.subscriptions.list(req.context.project, queue, **query)
-        render.json(resp, render.subscription_page(req.path, subs, marker, query))
+        output.json(resp, render.subscription_page(req.path, subs, marker, query))
 
     def on_post(self, req: falcon.Request, resp: falcon.Response, queue: str) -> None:
         sid, _ = self._service.subscriptions.create(
             req.context.project, queue, inputs.document(req, self._limit), _identity(req))
         resp.location = req.path
-        render.json(resp, {'subscription_id': sid}, 201)
+        output.json(resp, {'subscription_id': sid}, 201)
 
 
 class Item:
@@ -50,7 +51,7 @@ class Item:
     def on_get(self, req: falcon.Request, resp: falcon.Response, queue: str,
                subscription_id: str) -> None:
         subs = self._service.subscriptions
-        render.json(resp, subs.get(req.context.project, queue, subscription_id))
+        output.json(resp, subs.get(req.context.project, queue, subscription_id))
 
     def on_patch(self, req: falcon.Request, resp: falcon.Response, queue: str,
                  subscription_id: str) -> None:
@@ -92,5 +93,5 @@ class Share:
         self._limit = documents.request_limit(limits)
 
     def on_post(self, req: falcon.Request, resp: falcon.Response, queue: str) -> None:
-        render.json(resp, self._service.share_queue(req.context.project, queue,
+        output.json(resp, self._service.share_queue(req.context.project, queue,
                                                     inputs.document(req, self._limit)))
