@@ -15,7 +15,7 @@ from zaqar_swift.storage.swift.queues import Catalog
 from zaqar_swift.storage.swift.store import MessageStore
 
 
-def make_store(swift_server, settle=0.25, **options):
+def make_store(swift_server, settle=0.5, **options):
     """(client, catalog, store) of their own; ``options`` go to MessageStore."""
     client = swift.SwiftClient.v1(swift_server.auth_url, swift_server.user,
                                   swift_server.key, timeout=30, retries=2)
