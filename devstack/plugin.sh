@@ -59,8 +59,8 @@ function configure_zaqar_swift {
     # The workers run in zaqar-swift-worker, never in the API processes.
     iniset "$ZAQAR_SWIFT_CONF" worker run_in_api False
     iniset "$ZAQAR_SWIFT_CONF" metrics directory "$ZAQAR_SWIFT_STATE_DIR/metrics"
-    iniset "$ZAQAR_SWIFT_CONF" websocket bind "$SERVICE_LISTEN_ADDRESS"
-    iniset "$ZAQAR_SWIFT_CONF" websocket port "$ZAQAR_SWIFT_WEBSOCKET_PORT"
+    iniset "$ZAQAR_SWIFT_CONF" websocket bind_host "$SERVICE_LISTEN_ADDRESS"
+    iniset "$ZAQAR_SWIFT_CONF" websocket bind_port "$ZAQAR_SWIFT_WEBSOCKET_PORT"
 
     write_uwsgi_config "$ZAQAR_SWIFT_UWSGI_CONF" "$ZAQAR_SWIFT_UWSGI" "" \
         "$SERVICE_LISTEN_ADDRESS:$ZAQAR_SWIFT_SERVICE_PORT" zaqar-swift-api

@@ -157,7 +157,7 @@ def test_every_phase_with_everything_enabled(tmp_path):
             'iniset %s swift region_name RegionOne' % conf,
             'iniset %s swift layout shared' % conf,
             'iniset %s worker run_in_api False' % conf,
-            'iniset %s websocket port 9000' % conf,
+            'iniset %s websocket bind_port 9000' % conf,
             'write_uwsgi_config /etc/zaqar-swift/zaqar-swift-api-uwsgi.ini '
             'zaqar_swift.wsgi:application  0.0.0.0:8888 zaqar-swift-api',
             'iniset /etc/zaqar-swift/zaqar-swift-api-uwsgi.ini uwsgi env '
