@@ -40,7 +40,22 @@ def _own(prefix: str) -> dict[str, str]:
 
 @pytest.fixture(scope='module')
 def notify_api(api_factory):
-    return api_factory(notification=FAST, swift=_own('znotify'))
+    api = api_factory(notification=FAST, swift=_own('znotify'))
+    yield api
+    api.stop()   # its worker would go on polling its queues for the session
+
+
+@pytest.fixture
+def own_api(api_factory):
+    """``own_api(**options)``: an API process stopped at the end of the test."""
+    started = []
+
+    def start(**options):
+        started.append(api_factory(**options))
+        return started[-1]
+    yield start
+    for api in started:
+        api.stop()
 
 
 @pytest.fixture
@@ -88,8 +103,8 @@ def test_webhook_gets_zaqars_notification_body_templates_and_headers(notify_api,
     assert refusing.attempts == 2     # a 404 is not retried
 
 
-def test_sigkill_right_after_posting_loses_no_notification(api_factory, receivers):
-    api = api_factory(notification=FAST, swift=_own('zkill'))
+def test_sigkill_right_after_posting_loses_no_notification(own_api, receivers):
+    api = own_api(notification=FAST, swift=_own('zkill'))
     t = Tenant(api.url)
     hooks = [receivers() for _ in range(3)]
     for hook in hooks:
@@ -126,7 +141,7 @@ def test_failing_subscriber_gets_everything_and_a_dead_one_slows_nobody(
     dead = receivers({'hang': True})
     for hook in (healthy, flaky, dead):
         _subscribe(t, 'mixed', hook.url)
-    posted = {}
+    posted, first = {}, time.time()
     for n in range(20):   # latency from the 201: what the poster sees
         t.post_messages('mixed', [{'body': {'n': n}, 'ttl': 600}])
         posted[n] = time.time()
@@ -143,9 +158,12 @@ def test_failing_subscriber_gets_everything_and_a_dead_one_slows_nobody(
           'flaky (500 for 30 s) got all 20 after %.1f s (%d attempts); dead attempts %d'
           % (p50, p95, latency[-1], flaky.received[-1][0] - flaky.started, flaky.attempts,
              dead.attempts))
-    # Waiting for the dead one would cost every message a timeout (5 s); the
-    # machine's load moves the tail, so the median is what is asserted.
-    assert p50 < FAST['timeout'] / 2, by_n
+    # Had the healthy subscriber waited for the dead one, each of its 20
+    # messages would have cost a timeout (5 s), 100 s in all. The machine's
+    # load (CI shares 2 cores) moves the latencies themselves, so the bound is
+    # on the whole: everything within 10 timeouts of the first POST.
+    span = max(at for at, _, _ in healthy.received) - first
+    assert span < 10 * FAST['timeout'], by_n
 
 
 class _Mailbox:
@@ -166,10 +184,10 @@ def smtp():
     controller.stop()
 
 
-def test_mailto_subscribers_get_mail(api_factory, smtp):
+def test_mailto_subscribers_get_mail(own_api, smtp):
     controller, box = smtp
-    api = api_factory(notification=dict(FAST, smtp_host='127.0.0.1', smtp_port=controller.port,
-                                        sender='queues@example.com'), swift=_own('zmail'))
+    api = own_api(notification=dict(FAST, smtp_host='127.0.0.1', smtp_port=controller.port,
+                                    sender='queues@example.com'), swift=_own('zmail'))
     t = Tenant(api.url)
     _subscribe(t, 'mailed', 'mailto:ops@example.com?subject=Orders')
     _subscribe(t, 'mailed', 'mailto:audit@example.com', options={'from': 'me@example.com'})
@@ -182,9 +200,9 @@ def test_mailto_subscribers_get_mail(api_factory, smtp):
     assert 'From: me@example.com' in by_rcpt['audit@example.com'].content.decode()
 
 
-def test_confirmation_with_a_presigned_url(api_factory, receivers):
-    api = api_factory(notification=dict(FAST, require_confirmation=True),
-                      signed_url={'secret_key': 'confirm-key'}, swift=_own('zconfirm'))
+def test_confirmation_with_a_presigned_url(own_api, receivers):
+    api = own_api(notification=dict(FAST, require_confirmation=True),
+                  signed_url={'secret_key': 'confirm-key'}, swift=_own('zconfirm'))
     t = Tenant(api.url)
     hook = receivers()
     sid = _subscribe(t, 'confirmed', hook.url)

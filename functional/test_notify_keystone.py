@@ -21,7 +21,10 @@ FAST = {'poll_interval': 0.2, 'index_interval': 1.0, 'lease_ttl': 5.0, 'timeout'
 def trust_api(keystone_api_factory):
     # its own container prefix: no other API process of the session delivers
     # these queues
-    return keystone_api_factory(notification=FAST, swift={'container_prefix': 'ztrust'})
+    api = keystone_api_factory(notification=FAST, swift={'container_prefix': 'ztrust'},
+                               signed_url={'secret_key': 'keystone-signing-key'})
+    yield api
+    api.stop()
 
 
 @pytest.fixture(scope='module')
@@ -88,3 +91,21 @@ def test_tempest_trust_subscription_posts_back_into_the_api(keystone, trust_api,
                        what='the notification posted back into the API')
     assert found[0]['body'] == dict(sent, queue_name='trust-source',
                                     Message_Type='Notification')
+
+
+def test_a_signed_url_needs_no_token_behind_keystone(keystone, trust_api, member):
+    t = _tenant(keystone, trust_api, member)
+    t.post_bodies('signed-ks', 1)
+    resp = t.post('/v2/queues/signed-ks/share', json={'methods': ['GET']})
+    assert resp.status_code == 200, describe(resp)
+    signed = resp.json()
+    headers = {'URL-Signature': signed['signature'], 'URL-Expires': signed['expires'],
+               'URL-Methods': 'GET', 'URL-Paths': signed['paths'][0],
+               'X-Project-ID': member.project_id, 'Client-ID': str(uuid.uuid4())}
+    url = trust_api.url + '/v2/queues/signed-ks/messages?echo=true'
+    resp = requests.get(url, headers=headers, timeout=30)
+    assert resp.status_code == 200 and len(resp.json()['messages']) == 1, describe(resp)
+    assert requests.get(url, headers=dict(headers, **{'URL-Signature': 'f' * 64}),
+                        timeout=30).status_code == 404
+    assert requests.get(url, headers={'Client-ID': str(uuid.uuid4())},
+                        timeout=30).status_code == 401

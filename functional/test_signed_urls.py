@@ -19,7 +19,9 @@ KEY = 'test-signing-key'
 
 @pytest.fixture(scope='module')
 def signing_api(api_factory):
-    return api_factory(signed_url={'secret_key': KEY})
+    api = api_factory(signed_url={'secret_key': KEY})
+    yield api
+    api.stop()
 
 
 def _client(url: str, project: str) -> zaqar_client.Client:
