@@ -143,8 +143,10 @@ def _expirer(conf: cfg.ConfigOpts, client: Any, wait: float,
     where = swift.Target(None, conf.swift.container_prefix + PROBE_CONTAINER)
     now = clock()
     name = 'probe-%017.6f' % now
+    # X-Delete-After: the client module raises any X-Delete-At to a minute
+    # from now (a late PUT must not be refused), too long for a probe.
     client.put_object_creating(where, name, b'', 'text/plain',
-                               {'X-Delete-At': str(int(now) + PROBE_LIFE + 1)})
+                               {'X-Delete-After': str(PROBE_LIFE + 1)})
     deadline = time.monotonic() + wait
     while True:
         rows = client.list_objects(where)
