@@ -29,7 +29,7 @@ from zaqar_swift.storage.swift import views
 from zaqar_swift.storage.swift.claims import TAKE, ClaimRecord, Claims, Intent
 from zaqar_swift.storage.swift.clock import Clock
 from zaqar_swift.storage.swift.queues import Catalog, QueueRecord
-from zaqar_swift.storage.swift.reader import QueueReader, StoredMessage
+from zaqar_swift.storage.swift.reader import QueueReader, RowBudget, StoredMessage
 
 __all__ = ['ClaimRecord', 'Clock', 'Cursor', 'Job', 'MessageStore', 'Page', 'Progress',
            'StoredMessage']
@@ -210,8 +210,7 @@ class MessageStore:
         now = self.now()
         counts = {views.FREE: 0, views.CLAIMED: 0, views.DELAYED: 0}
         oldest = newest = None
-        unbounded = self._reader.budget()
-        unbounded.left = math.inf
+        unbounded = RowBudget(math.inf)   # stats read every row, by design
         for view in self._reader.scan(self.container(project, queue),
                                       naming.cut_marker(record.cut), unbounded, page=10000):
             for index in view.indexes():
