@@ -2,13 +2,16 @@
 ``[swift]``, ``[limits]`` and ``[worker]`` and wires the pieces together."""
 from __future__ import annotations
 
+import functools
 import logging
 import threading
+from typing import Callable
 
 from keystoneauth1 import loading as ks_loading
 from oslo_config import cfg
 
 from zaqar_swift import metrics
+from zaqar_swift import pools as pools_module
 from zaqar_swift import validation
 from zaqar_swift.notification import senders
 from zaqar_swift.notification.worker import NotificationWorker, Settings
@@ -18,6 +21,7 @@ from zaqar_swift.storage.swift import client as swift
 from zaqar_swift.storage.swift import naming
 from zaqar_swift.storage.swift.purger import PurgeWorker
 from zaqar_swift.storage.swift.queues import Catalog
+from zaqar_swift.storage.swift.registry import Registry
 from zaqar_swift.storage.swift.store import MessageStore
 from zaqar_swift.storage.swift.subscriptions import SubscriptionStore
 from zaqar_swift.subscriptions import Subscriptions
@@ -47,25 +51,77 @@ def tombstone_life(limits: validation.Limits) -> int:
     return limits.max_message_ttl + limits.max_claim_ttl + limits.max_claim_grace + 60
 
 
+def pool_client(conf: cfg.ConfigOpts, uri: str, options: dict) -> swift.SwiftClient:
+    """A pool's Swift client from its record: tempauth (v1) at ``uri`` when
+    its options have ``user``/``key``, else keystoneauth1 (``auth_type``,
+    password by default) with ``uri`` as the identity endpoint."""
+    group = conf.swift
+    measured = metrics.measured_client_class()
+    if 'user' in options:
+        return measured.v1(uri, options['user'], options.get('key', ''),
+                           group.request_timeout, group.retries)
+    from keystoneauth1 import session as ks_session
+    loader = ks_loading.get_plugin_loader(options.get('auth_type', 'password'))
+    auth = loader.load_from_options(auth_url=uri, **{
+        k: v for k, v in options.items() if k in pools_module.KEYSTONE_AUTH
+        and k not in ('auth_type', 'region_name', 'interface')})
+    os_options = {'interface': options.get('interface', 'public'),
+                  'region_name': options.get('region_name'), 'service_type': 'object-store'}
+    return measured.with_session(ks_session.Session(auth=auth), os_options,
+                                 group.request_timeout, group.retries)
+
+
+def build_pools(conf: cfg.ConfigOpts, client: swift.SwiftClient,
+                limits: validation.Limits, catalog: Callable[[], Catalog]
+                ) -> pools_module.Pools:
+    """Pools and flavors over the control plane of ``client``; each pool's
+    store is built like the default one, on the pool's Swift and policy."""
+    group, reseller = conf.swift, _reseller(conf)
+
+    def build(pool: swift.SwiftClient, options: dict) -> tuple[MessageStore, PurgeWorker]:
+        store = MessageStore(pool, catalog(), group.container_prefix,
+                             options.get('storage_policy'), group.lease_settle_delay,
+                             reseller_prefix=reseller, max_rows=group.max_rows_per_request,
+                             longest_claim=limits.max_claim_ttl + limits.max_claim_grace)
+        return store, PurgeWorker(store, pool, conf.worker.interval, conf.worker.max_backoff)
+
+    registry = Registry(client, group.container_prefix, conf.pooling.cache_ttl)
+    return pools_module.Pools(
+        registry, functools.partial(pool_client, conf), build, client,
+        pools_module.PageLimits(conf.pooling.max_pools_per_page,
+                                conf.pooling.default_pools_page_size),
+        conf.pooling.health_cache_ttl)
+
+
+def _reseller(conf: cfg.ConfigOpts) -> str | None:
+    return conf.swift.reseller_prefix if conf.swift.layout == 'per_project' else None
+
+
 def build_service(conf: cfg.ConfigOpts,
                   client: swift.SwiftClient | None = None) -> MessagingService:
     limits = validation.Limits.from_conf(conf.limits)
     client = client or swift_client(conf)
     group = conf.swift
     reseller = group.reseller_prefix if group.layout == 'per_project' else None
+    pools = None
+    if conf.pooling.enabled:
+        pools = build_pools(conf, client, limits, lambda: catalog)
     catalog = Catalog(client, group.container_prefix, group.metadata_cache_ttl,
                       tombstone_life(limits), reseller_prefix=reseller,
-                      cache_size=group.metadata_cache_size)
+                      cache_size=group.metadata_cache_size,
+                      placer=pools.place if pools else None)
     store = MessageStore(client, catalog, group.container_prefix, group.storage_policy,
                          group.lease_settle_delay, reseller_prefix=reseller,
                          max_rows=group.max_rows_per_request,
                          longest_claim=limits.max_claim_ttl + limits.max_claim_grace)
     workers = [PurgeWorker(store, client, conf.worker.interval, conf.worker.max_backoff)]
+    if pools is not None:
+        workers.append(pools_module.PoolPurgers(pools, conf.worker.interval))
     sub_store = SubscriptionStore(client, group.container_prefix, group.storage_policy,
                                   reseller_prefix=reseller)
     notifier = None
     if conf.notification.enabled:
-        notifier = notification_worker(conf, client, catalog, store, sub_store)
+        notifier = notification_worker(conf, client, catalog, store, sub_store, pools)
         workers.append(notifier)
     trusts = None
     if conf.auth_strategy == 'keystone':
@@ -75,7 +131,7 @@ def build_service(conf: cfg.ConfigOpts,
             notifier.use_trusts(trusts)
     subscriptions = Subscriptions(catalog, sub_store, limits, notifier, trusts)
     return MessagingService(client, catalog, store, limits, workers, subscriptions,
-                            conf.signed_url.secret_key)
+                            conf.signed_url.secret_key, pools)
 
 
 def smtp_settings(conf: cfg.ConfigOpts) -> senders.SmtpSettings:
@@ -86,8 +142,8 @@ def smtp_settings(conf: cfg.ConfigOpts) -> senders.SmtpSettings:
 
 
 def notification_worker(conf: cfg.ConfigOpts, client: swift.SwiftClient, catalog: Catalog,
-                        store: MessageStore, sub_store: SubscriptionStore
-                        ) -> NotificationWorker:
+                        store: MessageStore, sub_store: SubscriptionStore,
+                        pools: pools_module.Pools | None = None) -> NotificationWorker:
     """The worker that delivers notifications, from ``[notification]``."""
     n = conf.notification
     settings = Settings(n.poll_interval, n.index_interval, n.lease_ttl, n.window,
@@ -96,7 +152,9 @@ def notification_worker(conf: cfg.ConfigOpts, client: swift.SwiftClient, catalog
     webhook = senders.Webhook(n.timeout)
     send = senders.Senders(webhook, senders.Mail(smtp_settings(conf)))
     delivery = DeliveryStore(client, n.lease_settle_delay)
-    return NotificationWorker(catalog, store, sub_store, delivery, send, settings)
+    stores = functools.partial(pools.store_for, default=store) if pools else None
+    return NotificationWorker(catalog, store, sub_store, delivery, send, settings,
+                              stores=stores)
 
 
 def start_workers(service: MessagingService) -> list[threading.Thread]:

@@ -287,6 +287,27 @@ websocket_opts = [
                       'the clock skew between API nodes.'),
 ]
 
+pooling_opts = [
+    cfg.BoolOpt('enabled', default=False,
+                help='Serve /v2/pools and /v2/flavors and place new queues in '
+                     'the registered pools (weighted rendezvous hashing; a '
+                     'queue\'s _flavor metadata picks the flavor). While no pool '
+                     'is registered, queues stay on the [swift] cluster, which '
+                     'also keeps the control plane (queue records, pools, '
+                     'flavors) in every case. Disabled: no pool lookups at all.'),
+    cfg.FloatOpt('cache_ttl', default=2.0, min=0.0,
+                 help='Seconds a process reuses its listing of the pools (one '
+                      'LIST of the control plane per interval); writes through '
+                      'the process refresh it at once.'),
+    cfg.FloatOpt('health_cache_ttl', default=5.0, min=0.0,
+                 help='Seconds /v2/health reuses its probes of the pools (a '
+                      'HEAD of each pool\'s account; nothing is written).'),
+    cfg.IntOpt('max_pools_per_page', default=20, min=1,
+               help='Largest page of a pool or flavor listing (limit).'),
+    cfg.IntOpt('default_pools_page_size', default=10, min=1,
+               help='Pools or flavors per page when the request sets no limit.'),
+]
+
 GROUPS = {
     'DEFAULT': api_opts,
     'limits': limits_opts,
@@ -296,6 +317,7 @@ GROUPS = {
     'notification': notification_opts,
     'signed_url': signed_url_opts,
     'websocket': websocket_opts,
+    'pooling': pooling_opts,
 }
 
 
@@ -324,6 +346,7 @@ def list_opts() -> list:
         ('notification', notification_opts),
         ('signed_url', signed_url_opts),
         ('websocket', websocket_opts),
+        ('pooling', pooling_opts),
     ]
 
 

@@ -133,3 +133,21 @@ class IdentityUnavailable(ZaqarSwiftError):
     retried (503)."""
 
     title = 'Identity service unavailable'
+
+
+class PoolNotFound(NotFound):
+    """The pool is not registered (404)."""
+
+    title = 'Pool not found'
+
+
+class FlavorNotFound(NotFound):
+    """The flavor is not registered (404)."""
+
+    title = 'Flavor not found'
+
+
+class PoolInUse(Forbidden):
+    """A pool that belongs to a flavor cannot be deleted (403, as Zaqar)."""
+
+    title = 'Unable to delete'

@@ -86,6 +86,21 @@ OPERATION_RULES = [
           ('PUT', _S + '/confirm')),
 ]
 
+_P, _F = '/v2/pools', '/v2/flavors'
+# Pools and flavors are the operator's (Zaqar: admin only).
+OPERATION_RULES += [
+    _rule('pools:get_all', 'rule:' + ADMIN, 'List the pools.', ('GET', _P)),
+    _rule('pools:create', 'rule:' + ADMIN, 'Register a pool.', ('PUT', _P + '/{pool}')),
+    _rule('pools:get', 'rule:' + ADMIN, 'Read a pool.', ('GET', _P + '/{pool}')),
+    _rule('pools:update', 'rule:' + ADMIN, 'Change a pool.', ('PATCH', _P + '/{pool}')),
+    _rule('pools:delete', 'rule:' + ADMIN, 'Deregister a pool.', ('DELETE', _P + '/{pool}')),
+    _rule('flavors:get_all', 'rule:' + ADMIN, 'List the flavors.', ('GET', _F)),
+    _rule('flavors:create', 'rule:' + ADMIN, 'Create a flavor.', ('PUT', _F + '/{flavor}')),
+    _rule('flavors:get', 'rule:' + ADMIN, 'Read a flavor.', ('GET', _F + '/{flavor}')),
+    _rule('flavors:update', 'rule:' + ADMIN, 'Change a flavor.', ('PATCH', _F + '/{flavor}')),
+    _rule('flavors:delete', 'rule:' + ADMIN, 'Delete a flavor.', ('DELETE', _F + '/{flavor}')),
+]
+
 
 def list_rules() -> list[policy.RuleDefault]:
     """Every rule with its default (entry point ``oslo.policy.policies``)."""

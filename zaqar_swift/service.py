@@ -26,6 +26,7 @@ from typing import Any
 
 from zaqar_swift import errors
 from zaqar_swift import signed_urls
+from zaqar_swift.pools import Pools
 from zaqar_swift import validation
 from zaqar_swift.storage.swift import client as swift
 from zaqar_swift.storage.swift.queues import Catalog, QueueRecord
@@ -46,7 +47,7 @@ class MessagingService:
     def __init__(self, client: swift.SwiftClient, catalog: Catalog,
                  store: MessageStore, limits: validation.Limits,
                  workers: list | None = None, subscriptions: Subscriptions | None = None,
-                 signing_key: str | None = None) -> None:
+                 signing_key: str | None = None, pools: Pools | None = None) -> None:
         self._client = client
         self._catalog = catalog
         self._store = store
@@ -55,14 +56,33 @@ class MessagingService:
         # Subscriptions (zaqar_swift.subscriptions): transports call it directly.
         self.subscriptions = subscriptions
         self.signing_key = signing_key   # [signed_url] secret_key
+        # Pools and flavors (zaqar_swift.pools; None: pooling is disabled).
+        self.pools = pools
+
+    def _store_for(self, record: QueueRecord) -> MessageStore:
+        """The message store of the queue's pool: the one seam through which
+        every message operation reaches Swift."""
+        if self.pools is None:
+            return self._store
+        return self.pools.store_for(record, self._store)
+
+    def pooling(self) -> Pools:
+        """The pools and flavors (admin API); 404 when pooling is disabled."""
+        if self.pools is None:
+            raise errors.NotFound('Pooling is not enabled in this deployment '
+                                  '([pooling] enabled).')
+        return self.pools
 
     # -- request accounting ---------------------------------------------------
     def reset_request_count(self) -> None:
         self._client.reset_thread_count()
+        if self.pools is not None:
+            self.pools.reset_request_count()
 
     def swift_request_count(self) -> int:
         """Swift requests this thread made since ``reset_request_count``."""
-        return self._client.thread_count()
+        pooled = self.pools.request_count() if self.pools is not None else 0
+        return self._client.thread_count() + pooled
 
     # -- health -------------------------------------------------------------
     def health(self) -> dict[str, Any]:
@@ -76,6 +96,8 @@ class MessagingService:
         for worker in self.workers:   # what the background workers did so far
             if hasattr(worker, 'stats'):
                 report[worker.name] = worker.stats()
+        if self.pools is not None:
+            report.update(self.pools.health())
         return report
 
     # -- queues -------------------------------------------------------------
@@ -92,7 +114,7 @@ class MessagingService:
         record = self._record(project, name, fresh=True)
         if record.exists:
             return False
-        self._catalog.put(project, name, metadata, record.cut, record.sub_cut)
+        self._catalog.create(project, name, metadata, record)
         return True
 
     def get_queue(self, project: str, name: str) -> dict[str, Any]:
@@ -113,7 +135,7 @@ class MessagingService:
         if not record.exists:
             raise errors.QueueNotFound('Queue %s does not exist.' % name)
         metadata = validation.queue_patch(patch, record.metadata, self.limits)
-        self._catalog.put(project, name, metadata, record.cut, record.sub_cut)
+        self._catalog.put(project, name, metadata, record.cut, record.sub_cut, record.pool)
         return self._with_defaults(metadata)
 
     def delete_queue(self, project: str, name: str) -> None:
@@ -132,16 +154,16 @@ class MessagingService:
         cut = self._store.next_cut()
         self._catalog.put(project, name, record.metadata,
                           cut if 'messages' in types else record.cut,
-                          cut if 'subscriptions' in types else record.sub_cut)
+                          cut if 'subscriptions' in types else record.sub_cut, record.pool)
         if 'messages' in types:
-            self._store.schedule_purge(project, name, cut)
+            self._store_for(record).schedule_purge(project, name, cut)
         if 'subscriptions' in types and self.subscriptions is not None:
             self.subscriptions.purge(project, name)
 
     def _bury(self, project: str, name: str, record: QueueRecord) -> None:
         cut = self._store.next_cut()
         self._catalog.bury(project, name, cut)
-        self._store.schedule_purge(project, name, cut)
+        self._store_for(record).schedule_purge(project, name, cut)
         if self.subscriptions is not None:
             self.subscriptions.purge(project, name)
 
@@ -204,7 +226,7 @@ class MessagingService:
     def queue_stats(self, project: str, name: str) -> dict[str, Any]:
         """Stats document (zeros for a missing queue)."""
         record = self._record(project, name)
-        raw = self._store.stats(project, name, record)
+        raw = self._store_for(record).stats(project, name, record)
         stats = {k: raw[k] for k in ('free', 'claimed', 'delayed', 'total')}
         for key in ('oldest', 'newest'):
             if raw[key]:
@@ -226,8 +248,9 @@ class MessagingService:
         if not record.exists:
             record = self._record(project, queue, fresh=True)
             if not record.exists:
-                self._catalog.put(project, queue, {}, record.cut, record.sub_cut)
-        ids = self._store.post(project, queue, record, client_id, checked)
+                self._catalog.create(project, queue, {}, record)
+                record = self._record(project, queue)
+        ids = self._store_for(record).post(project, queue, record, client_id, checked)
         notifier = self.subscriptions.notifier if self.subscriptions else None
         if notifier is not None:
             notifier.wake(project, queue)   # in this process: no Swift request
@@ -244,8 +267,9 @@ class MessagingService:
         limit = validation.page_limit(limit, self.limits.max_messages_per_page,
                                       self.limits.default_message_page_size)
         record = self._record(project, queue)
-        page = self._store.list(project, queue, record, client_id, marker or None,
-                                limit, echo, include_claimed, include_delayed)
+        page = self._store_for(record).list(project, queue, record, client_id,
+                                            marker or None, limit, echo, include_claimed,
+                                            include_delayed)
         now = self._store.now()
         return [_render(m, now) for m in page.messages], page.marker
 
@@ -258,7 +282,7 @@ class MessagingService:
         """The messages of ``queue`` that are news to ``cursor`` (for push):
         live ones, claimed and delayed ones too, each once."""
         record = self._record(project, queue)
-        found = self._store.arrivals(project, queue, record, cursor)
+        found = self._store_for(record).arrivals(project, queue, record, cursor)
         now = self._store.now()
         return [_render(m, now) for m in found]
 
@@ -287,7 +311,8 @@ class MessagingService:
     def _found(self, project: str, queue: str, ids: list[str]) -> list[dict[str, Any]]:
         record = self._record(project, queue)
         now = self._store.now()
-        return [_render(m, now) for m in self._store.get(project, queue, record, ids)]
+        found = self._store_for(record).get(project, queue, record, ids)
+        return [_render(m, now) for m in found]
 
     def delete_message(self, project: str, queue: str, message_id: str,
                        claim_id: str | None = None) -> None:
@@ -295,16 +320,16 @@ class MessagingService:
         (MessageIsClaimed); a wrong claim id is ClaimMismatch; a missing
         message is not an error."""
         record = self._record(project, queue)
-        self._store.delete(project, queue, record, [message_id],
-                           [claim_id] if claim_id else None, check_claims=True)
+        self._store_for(record).delete(project, queue, record, [message_id],
+                                       [claim_id] if claim_id else None, check_claims=True)
 
     def delete_messages(self, project: str, queue: str, ids: list[str],
                         claim_ids: list[str] | None = None) -> None:
         """Delete many messages by id, with the same claim rules."""
         ids = validation.message_ids(ids, self.limits)
         record = self._record(project, queue)
-        self._store.delete(project, queue, record, ids, claim_ids or None,
-                           check_claims=bool(claim_ids))
+        self._store_for(record).delete(project, queue, record, ids, claim_ids or None,
+                                       check_claims=bool(claim_ids))
 
     def delete_many(self, project: str, queue: str, client_id: str, ids: Any = None,
                     pop: Any = None, claim_ids: Any = None) -> list[dict[str, Any]] | None:
@@ -326,8 +351,8 @@ class MessagingService:
         cid, claimed = self._claim(project, queue, record, self.limits.min_claim_ttl,
                                    self.limits.min_claim_grace, count, client_id)
         if claimed:
-            self._store.delete(project, queue, record, [m.id for m in claimed],
-                               [cid], check_claims=True)
+            self._store_for(record).delete(project, queue, record,
+                                           [m.id for m in claimed], [cid], check_claims=True)
         now = self._store.now()
         return [_render(m, now) for m in claimed]
 
@@ -349,8 +374,8 @@ class MessagingService:
         meta = self._with_defaults(record.metadata)
         dlq = meta.get(RESERVED_DLQ)
         max_claims = (meta.get('_max_claim_count') or 0) if dlq else 0
-        cid, claimed, dead = self._store.claim(project, queue, record, ttl, grace,
-                                               limit, max_claims)
+        cid, claimed, dead = self._store_for(record).claim(project, queue, record, ttl,
+                                                           grace, limit, max_claims)
         if dead:
             self._dead_letter(project, queue, record, dlq, meta, cid, dead, client_id)
         return cid, claimed
@@ -363,20 +388,21 @@ class MessagingService:
         ttl = meta.get('_dead_letter_queue_messages_ttl')
         target = self._record(project, dlq)
         if not target.exists:
-            self._catalog.put(project, dlq, {}, target.cut, target.sub_cut)
+            self._catalog.create(project, dlq, {}, target)
+            target = self._record(project, dlq)
         for key in {m.client_key for m in dead}:   # keep each poster's identity
-            self._store.post(project, dlq, target, None, [
+            self._store_for(target).post(project, dlq, target, None, [
                 (m.body, ttl or m.ttl, 0) for m in dead if m.client_key == key],
                 client_key=key)
-        self._store.delete(project, queue, record, [m.id for m in dead], [cid],
-                           check_claims=True)
+        self._store_for(record).delete(project, queue, record, [m.id for m in dead],
+                                       [cid], check_claims=True)
 
     def get_claim(self, project: str, queue: str,
                   claim_id: str) -> dict[str, Any]:
         """The claim document; ClaimNotFound when missing or expired."""
         record = self._record(project, queue)
         claim = self._live_claim(project, queue, record, claim_id)
-        messages = self._store.claimed_messages(project, queue, record, claim)
+        messages = self._store_for(record).claimed_messages(project, queue, record, claim)
         if not messages:   # as Zaqar: a claim is the messages it holds
             raise errors.ClaimNotFound('Claim %s holds no messages any more.' % claim_id)
         now = self._store.now()
@@ -388,7 +414,7 @@ class MessagingService:
                     claim_id: str) -> ClaimRecord:
         """The claim, if it is live on the queue as it is now: a claim made
         before the queue was deleted, recreated or purged is gone."""
-        claim = self._store.read_claim(project, queue, record, claim_id)
+        claim = self._store_for(record).read_claim(project, queue, record, claim_id)
         if claim is None:
             raise errors.ClaimNotFound('Claim %s does not exist or has expired.'
                                        % claim_id)
@@ -398,15 +424,16 @@ class MessagingService:
         """Renew a claim (its age restarts; messages live at least ttl+grace);
         ``document`` is the request's ``{"ttl", "grace"}`` (required)."""
         ttl, grace = validation.claim_renewal(document, self.limits)
-        claim = self._live_claim(project, queue, self._record(project, queue), claim_id)
-        self._store.renew(project, queue, claim, ttl, grace)
+        record = self._record(project, queue)
+        claim = self._live_claim(project, queue, record, claim_id)
+        self._store_for(record).renew(project, queue, claim, ttl, grace)
 
     def delete_claim(self, project: str, queue: str, claim_id: str) -> None:
         """Release a claim (missing claim: no error)."""
         record = self._record(project, queue)
-        claim = self._store.read_claim(project, queue, record, claim_id)
+        claim = self._store_for(record).read_claim(project, queue, record, claim_id)
         if claim is not None:
-            self._store.release(project, queue, claim)
+            self._store_for(record).release(project, queue, claim)
 
 
 def _iso(epoch: float) -> str:

@@ -101,7 +101,7 @@ class Subscriptions:
     def _existing_queue(self, project: str, queue: str) -> QueueRecord:
         record = self._record(project, queue, fresh=True)
         if not record.exists:
-            self._catalog.put(project, queue, {}, record.cut, record.sub_cut)
+            self._catalog.create(project, queue, {}, record)
             record = self._record(project, queue)
         return record
 

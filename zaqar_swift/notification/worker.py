@@ -114,9 +114,13 @@ class NotificationWorker(Worker):
 
     def __init__(self, catalog: Catalog, store: MessageStore, subs: SubscriptionStore,
                  delivery: DeliveryStore, send: senders.Senders, settings: Settings,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+                 monotonic: Callable[[], float] = time.monotonic,
+                 stores: Callable[[QueueRecord], MessageStore] | None = None) -> None:
         super().__init__(settings.poll_interval)
         self._catalog, self._store, self._subs = catalog, store, subs
+        # The store of a queue's pool (the service's seam); delivery state
+        # and leases stay beside the subscriptions, on the service's Swift.
+        self._store_for = stores or (lambda record: store)
         self._delivery, self._send, self.settings = delivery, send, settings
         self._monotonic = monotonic
         self._pool = concurrent.futures.ThreadPoolExecutor(settings.max_workers,
@@ -350,8 +354,8 @@ class NotificationWorker(Worker):
         if not subs:
             return
         start = min(held.state[sid].mark for sid in subs)
-        batches, cut_short = self._store.batches_from(held.project, held.queue, record,
-                                                      start, ROWS_PER_PASS)
+        batches, cut_short = self._store_for(record).batches_from(
+            held.project, held.queue, record, start, ROWS_PER_PASS)
         if not cut_short:
             self._forget_vanished(held, subs, {v.batch for v in batches})
         tasks = self._plan(held, subs, batches, wall)
@@ -413,7 +417,7 @@ class NotificationWorker(Worker):
 
     def _submit(self, held: Held, record: QueueRecord, tasks: dict[str, list[tuple[str, int]]],
                 found: dict[str, views.BatchView]) -> None:
-        bodies = self._store.bodies(held.project, held.queue, sorted(tasks))
+        bodies = self._store_for(record).bodies(held.project, held.queue, sorted(tasks))
         queue_policy = record.metadata.get('_retry_policy')
         key = (held.project, held.queue)
         for batch, wanted in tasks.items():

@@ -18,6 +18,10 @@ Swift account, layout "shared" of doc/design.md)::
         <account>/<container>/<cut>  purge everything below cut
     <prefix>~subscribed              queues that have (had) subscriptions
         <project>/<queue>            one per queue, %-quoted project
+    <prefix>~pools                   pools (control plane, service's cluster)
+        <pool>                       one per pool: uri, weight, options, facts
+    <prefix>~flavors                 flavors (control plane)
+        <flavor>                     one per flavor
 
 ``pkey`` is the project id when it is short and plain, otherwise ``~`` plus
 a hash, so container names stay within Swift's 256 bytes for any 256-byte
@@ -56,9 +60,13 @@ PROJECT_SEPARATOR = '.'    # <prefix>.<pkey>[.<queue>]: every project container
 SERVICE_SEPARATOR = '~'    # <prefix>~<name>: the service's own containers
 JOBS = 'jobs'
 SUBSCRIBED = 'subscribed'
-# Every container the service keeps for itself, by name. Pools and flavors
-# go here when they come.
-SERVICE_CONTAINERS = frozenset({JOBS, SUBSCRIBED})
+POOLS = 'pools'
+FLAVORS = 'flavors'
+# Every container the service keeps for itself, by name.
+SERVICE_CONTAINERS = frozenset({JOBS, SUBSCRIBED, POOLS, FLAVORS})
+# Pool and flavor names: one plain Swift object name each, and a value of a
+# content-type parameter (the pool listing carries weight and flavor).
+_REGISTRY_NAME = re.compile(r'[A-Za-z0-9_\-]{1,64}')
 DOT_SEGMENTS = frozenset({'.', '..'})
 
 
@@ -99,6 +107,20 @@ def subscribed_container(prefix: str) -> str:
     """The index of queues with subscriptions, which the notification
     worker reads instead of listing every project."""
     return service_container(prefix, SUBSCRIBED)
+
+
+def pools_container(prefix: str) -> str:
+    """The pools of the control plane (always in the service's cluster)."""
+    return service_container(prefix, POOLS)
+
+
+def flavors_container(prefix: str) -> str:
+    return service_container(prefix, FLAVORS)
+
+
+def valid_registry_name(name: str) -> bool:
+    """Whether ``name`` may name a pool or a flavor."""
+    return bool(_REGISTRY_NAME.fullmatch(name))
 
 
 class UnsafeAccount(errors.InvalidRequest):

@@ -35,6 +35,9 @@ class QueueRecord:
     # Subscriptions made before this are gone (purged or queue deleted);
     # purges of messages only leave it alone.
     sub_cut: int = 0
+    # The pool holding the queue's messages (None: the service's own Swift);
+    # chosen once, when the queue is created.
+    pool: str | None = None
 
 
 MISSING = QueueRecord(False, {}, 0)
@@ -47,8 +50,11 @@ class Catalog:
 
     def __init__(self, client: swift.SwiftClient, prefix: str, cache_ttl: float,
                  tombstone_life: int, clock: Callable[[], float] = time.time,
-                 reseller_prefix: str | None = None, cache_size: int = 10000) -> None:
+                 reseller_prefix: str | None = None, cache_size: int = 10000,
+                 placer: Callable[[str, str, dict[str, Any]], str | None] | None = None
+                 ) -> None:
         self._client = client
+        self._placer = placer   # pools.Pools.place when pooling is enabled
         self._prefix = prefix
         self._reseller = reseller_prefix
         self._cache_ttl = cache_ttl
@@ -83,13 +89,26 @@ class Catalog:
         doc = json.loads(body)
         deleted = 'deleted=1' in headers.get('content-type', '')
         return QueueRecord(not deleted, {} if deleted else doc.get('metadata', {}),
-                           int(doc.get('cut', 0)), int(doc.get('sub_cut', 0)))
+                           int(doc.get('cut', 0)), int(doc.get('sub_cut', 0)),
+                           None if deleted else doc.get('pool'))
 
     def put(self, project: str, queue: str, metadata: dict[str, Any], cut: int,
-            sub_cut: int = 0) -> None:
-        self._write(project, queue, {'metadata': metadata, 'cut': cut, 'sub_cut': sub_cut},
-                    QUEUE_TYPE, {})
-        self._remember(project, queue, QueueRecord(True, metadata, cut, sub_cut))
+            sub_cut: int = 0, pool: str | None = None) -> None:
+        """Write a queue's record; an update passes the record's ``pool``
+        on (a queue never changes pool)."""
+        doc = {'metadata': metadata, 'cut': cut, 'sub_cut': sub_cut}
+        if pool:
+            doc['pool'] = pool
+        self._write(project, queue, doc, QUEUE_TYPE, {})
+        self._remember(project, queue, QueueRecord(True, metadata, cut, sub_cut, pool))
+
+    def create(self, project: str, queue: str, metadata: dict[str, Any],
+               previous: QueueRecord) -> None:
+        """Write the record of a new queue (``previous``: its missing record
+        or tombstone, whose cuts it keeps), placed in a pool when pooling is
+        enabled."""
+        pool = self._placer(project, queue, metadata) if self._placer else None
+        self.put(project, queue, metadata, previous.cut, previous.sub_cut, pool)
 
     def bury(self, project: str, queue: str, cut: int) -> None:
         """Replace the record by a tombstone that remembers ``cut`` (for

@@ -20,6 +20,7 @@ from zaqar_swift.transport.wsgi import home
 from zaqar_swift.transport.wsgi import inputs
 from zaqar_swift.transport.wsgi import messages
 from zaqar_swift.transport.wsgi import middleware
+from zaqar_swift.transport.wsgi import pools
 from zaqar_swift.transport.wsgi import queues
 from zaqar_swift.transport.wsgi import subscriptions
 
@@ -47,6 +48,10 @@ def _routes(service: MessagingService, limits: validation.Limits) -> dict[str, o
         q + '/subscriptions/{subscription_id}': subscriptions.Item(service, limits),
         q + '/subscriptions/{subscription_id}/confirm':
             subscriptions.Confirm(service, limits),
+        '/v2/pools': pools.PoolCollection(service, limits),
+        '/v2/pools/{pool}': pools.PoolItem(service, limits),
+        '/v2/flavors': pools.FlavorCollection(service, limits),
+        '/v2/flavors/{flavor}': pools.FlavorItem(service, limits),
     }
 
 
