@@ -17,7 +17,8 @@ from typing import Iterator
 import pytest
 import requests
 
-from functional.helpers import Tenant, assert_json_error, new_project
+from functional.helpers import Tenant, assert_json_error, new_project, wait_until
+from functional.receiver import Receiver
 from zaqar_swift.storage.swift import client as swift_client
 from zaqar_swift.storage.swift import naming
 from zaqar_swift.testing.ports import free_port_block
@@ -346,3 +347,24 @@ def test_zaqarclient_pool_and_flavor_calls(papi, swift, west):
     finally:
         pool.delete()
     assert pool_name not in [p.name for p in admin.pools()]
+
+
+def test_notifications_and_purge_worker_reach_pooled_queues(papi, west, registered):
+    flavor = _flavored(papi, registered, {_name('w'): (west, 1)})
+    tenant = Tenant(papi.url)
+    tenant.create_queue('hooked', {'_flavor': flavor})
+    hook = Receiver()
+    try:
+        resp = tenant.post('/v2/queues/hooked/subscriptions',
+                           json={'subscriber': hook.url, 'ttl': 3600})
+        assert resp.status_code == 201, resp.text
+        tenant.post_messages('hooked', [{'body': {'n': i}} for i in range(3)])
+        wait_until(lambda: len(hook.received) >= 3, 60, what='3 notifications')
+        assert sorted(b['body']['n'] for b in hook.bodies()) == [0, 1, 2]
+    finally:
+        hook.close()
+    # The pool's purge worker removes a deleted queue's objects and container.
+    assert 'hooked' in _containers(west, tenant.project)
+    assert tenant.delete('/v2/queues/hooked').status_code == 204
+    wait_until(lambda: 'hooked' not in _containers(west, tenant.project), 90,
+               what='the purge worker of the pool to drop the container')
