@@ -368,3 +368,18 @@ def test_notifications_and_purge_worker_reach_pooled_queues(papi, west, register
     assert tenant.delete('/v2/queues/hooked').status_code == 204
     wait_until(lambda: 'hooked' not in _containers(west, tenant.project), 90,
                what='the purge worker of the pool to drop the container')
+
+
+def test_deregistered_pool_is_503_until_registered_again(papi, west, registered):
+    pool = _name('gone')
+    flavor = _flavored(papi, registered, {pool: (west, 1)})
+    tenant = Tenant(papi.url)
+    tenant.create_queue('kept', {'_flavor': flavor})
+    posted = tenant.post_messages('kept', [{'body': i, 'ttl': 600} for i in range(3)])
+    assert _admin(papi, 'DELETE', '/v2/flavors/' + flavor).status_code == 204
+    assert _admin(papi, 'DELETE', '/v2/pools/' + pool).status_code == 204
+    resp = tenant.get('/v2/queues/kept/messages')
+    assert resp.status_code == 503 and resp.headers.get('Retry-After'), resp.text
+    assert pool in resp.json()['description']
+    assert registered('pools', pool, _pool_doc(west)).status_code == 201
+    assert [m['id'] for m in tenant.walk_messages('kept', echo='true')] == posted
