@@ -45,7 +45,7 @@ def west(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSwift]:
 @pytest.fixture(scope='module')
 def papi(api_factory):
     """An API with pooling enabled (admin through X-Roles: noauth)."""
-    return api_factory(pooling={'enabled': True, 'health_cache_ttl': 0},
+    return api_factory(pooling={'enabled': True, 'health_cache_ttl': 0, 'cache_ttl': 30},
                        swift={'retries': 1})
 
 
@@ -248,6 +248,9 @@ def test_every_operation_on_each_pool_and_isolation(papi, swift, west, registere
         assert _containers(cluster, owner.project) == set()   # created lazily
         ids = owner.post_messages('work', [{'body': i, 'ttl': 300} for i in range(6)])
         assert 'work' in _containers(cluster, owner.project)
+        again = owner.post('/v2/queues/work/messages', json={'messages': [{'body': 'x'}]})
+        assert again.headers['X-Swift-Requests'] == '1'     # steady state: one PUT
+        owner.delete(again.json()['resources'][0])
         assert owner.walk_messages('work', echo='true') and \
             not other.walk_messages('work', echo='true')             # isolation
         cid, claimed = owner.claim('work', limit=2)
