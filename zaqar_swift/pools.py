@@ -18,6 +18,7 @@ identity endpoint); they are stored in the control plane and never returned.
 from __future__ import annotations
 
 import dataclasses
+import json
 import threading
 import time
 import urllib.parse
@@ -48,9 +49,12 @@ POOL_PATCHABLE = ('weight', 'uri', 'flavor', 'options')
 
 
 class PoolStore(NamedTuple):
-    """What serves the queues of one pool in this process."""
+    """What serves the queues of one pool in this process (``etag`` of the
+    record it was checked against, ``reach`` the uri and options it was
+    built from)."""
 
     etag: str
+    reach: tuple[str, str]
     client: swift.SwiftClient
     store: MessageStore
     purger: PurgeWorker
@@ -266,6 +270,7 @@ class Pools:
         self._clock = clock
         self._stores: dict[str, PoolStore] = {}
         self._lock = threading.Lock()
+        self._building = threading.Lock()   # one store built at a time
         self._health: tuple[float, dict[str, Any]] | None = None
 
     # -- pools ------------------------------------------------------------------
@@ -477,16 +482,28 @@ class Pools:
         return self._build_store(name, row)
 
     def _build_store(self, name: str, row: PoolRow) -> PoolStore:
-        record = self._registry.get_pool(name)
-        if record is None:
-            raise errors.StorageUnavailable('The pool %s of this queue is not '
-                                            'registered any more.' % name)
-        client = self._connect(record['uri'], record['options'])
-        store, purger = self._build(client, record['options'])
-        built = PoolStore(row.etag, client, store, purger)
-        with self._lock:
-            self._stores[name] = built
-        return built
+        """The pool's store for its record as of ``row``: the same store
+        when only weight or flavor changed (its claim locks and connections
+        live on), a new one when its uri or options did."""
+        with self._building:
+            with self._lock:
+                cached = self._stores.get(name)
+            if cached is not None and cached.etag == row.etag:
+                return cached   # another thread built it meanwhile
+            record = self._registry.get_pool(name)
+            if record is None:
+                raise errors.StorageUnavailable('The pool %s of this queue is not '
+                                                'registered any more.' % name)
+            reach = (record['uri'], json.dumps(record['options'], sort_keys=True))
+            if cached is not None and cached.reach == reach:
+                built = cached._replace(etag=row.etag)
+            else:
+                client = self._connect(record['uri'], record['options'])
+                store, purger = self._build(client, record['options'])
+                built = PoolStore(row.etag, reach, client, store, purger)
+            with self._lock:
+                self._stores[name] = built
+            return built
 
     def purgers(self) -> list[PurgeWorker]:
         """The purge worker of every registered pool (building the stores of

@@ -63,6 +63,9 @@ class MessagingService:
         """The message store of the queue's pool: the one seam through which
         every message operation reaches Swift."""
         if self.pools is None:
+            if record.pool:   # placed while pooling was on: never the wrong Swift
+                raise errors.StorageUnavailable('This queue lives in pool %s, but '
+                                                'pooling is disabled.' % record.pool)
             return self._store
         return self.pools.store_for(record, self._store)
 
