@@ -24,6 +24,9 @@ from zaqar_swift.storage.swift import naming
 from zaqar_swift.testing.ports import free_port_block
 from zaqar_swift.testing.saio import LocalSwift
 
+# The API's own control plane (catalogs, index of subscribed queues, pools):
+# no other API process of the session delivers its notifications.
+PREFIX = 'zpools'
 ADMIN = {'X-Project-ID': 'admin-project', 'X-Roles': 'admin',
          'Client-ID': str(uuid.uuid4())}
 
@@ -46,7 +49,7 @@ def west(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSwift]:
 def papi(api_factory):
     """An API with pooling enabled (admin through X-Roles: noauth)."""
     return api_factory(pooling={'enabled': True, 'health_cache_ttl': 0, 'cache_ttl': 30},
-                       swift={'retries': 1})
+                       swift={'retries': 1, 'container_prefix': PREFIX})
 
 
 def _admin(api, method: str, path: str, body=None, **params) -> requests.Response:
@@ -68,7 +71,7 @@ def _name(kind: str) -> str:
 
 def _containers(cluster: LocalSwift, project: str) -> set[str]:
     client = swift_client.SwiftClient.v1(cluster.auth_url, cluster.user, cluster.key)
-    prefix = naming.catalog_container('zaqar', project) + '.'
+    prefix = naming.catalog_container(PREFIX, project) + '.'
     _, rows = client.list_containers(prefix=prefix)
     return {row['name'][len(prefix):] for row in rows}
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 import collections
 import concurrent.futures
 import dataclasses
+import functools
 import logging
 import queue as queue_module
 import threading
@@ -106,6 +107,15 @@ class Result:
     policy: dict[str, Any]
 
 
+def _unpooled(store: MessageStore, record: QueueRecord) -> MessageStore:
+    """``store``, for a queue of no pool: a worker without pools must not
+    read a pooled queue in the wrong Swift (and find nothing to deliver)."""
+    if record.pool:
+        raise errors.StorageUnavailable('Queue of pool %s, but pooling is disabled '
+                                        'in this process.' % record.pool)
+    return store
+
+
 class NotificationWorker(Worker):
     """Delivers notifications; ``run_once`` for tests, ``run_forever`` in
     the service (woken at once by ``wake`` and by finished deliveries)."""
@@ -120,7 +130,7 @@ class NotificationWorker(Worker):
         self._catalog, self._store, self._subs = catalog, store, subs
         # The store of a queue's pool (the service's seam); delivery state
         # and leases stay beside the subscriptions, on the service's Swift.
-        self._store_for = stores or (lambda record: store)
+        self._store_for = stores or functools.partial(_unpooled, store)
         self._delivery, self._send, self.settings = delivery, send, settings
         self._monotonic = monotonic
         self._pool = concurrent.futures.ThreadPoolExecutor(settings.max_workers,
