@@ -389,3 +389,29 @@ def test_deregistered_pool_is_503_until_registered_again(papi, west, registered)
     assert pool in resp.json()['description']
     assert registered('pools', pool, _pool_doc(west)).status_code == 201
     assert [m['id'] for m in tenant.walk_messages('kept', echo='true')] == posted
+
+
+def test_websocket_push_and_messages_of_a_pooled_queue(papi, west, ws_factory, registered):
+    import websocket
+
+    from functional.wsclient import WsClient
+    flavor = _flavored(papi, registered, {_name('w'): (west, 1)})
+    ws = ws_factory(pooling={'enabled': True},
+                    swift={'retries': 1, 'container_prefix': PREFIX})
+    subscriber = WsClient(ws.url)
+    status, _ = subscriber.call('queue_create', {'queue_name': 'pushed',
+                                                 'metadata': {'_flavor': flavor}})
+    assert status == 201
+    status, _ = subscriber.call('subscription_create', {'queue_name': 'pushed', 'ttl': 600})
+    assert status == 201
+    rest = Tenant(papi.url, project=subscriber.project)
+    [mid] = rest.post_messages('pushed', [{'body': 'to the pool', 'ttl': 300}])
+    assert 'pushed' in _containers(west, rest.project)
+    subscriber.ws.settimeout(10)
+    try:
+        doc = subscriber.recv()
+    except websocket.WebSocketTimeoutException:
+        pytest.fail('no push within 10 s')
+    assert doc['id'] == mid and doc['body'] == 'to the pool'
+    status, body = subscriber.call('message_list', {'queue_name': 'pushed', 'echo': True})
+    assert status == 200 and [m['id'] for m in body['messages']] == [mid]
