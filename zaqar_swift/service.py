@@ -46,7 +46,7 @@ class MessagingService:
     def __init__(self, client: swift.SwiftClient, catalog: Catalog,
                  store: MessageStore, limits: validation.Limits,
                  workers: list | None = None, subscriptions: Subscriptions | None = None,
-                 signing_key: str | None = None) -> None:
+                 signing_key: str | None = None, topics: Any = None) -> None:
         self._client = client
         self._catalog = catalog
         self._store = store
@@ -55,6 +55,8 @@ class MessagingService:
         # Subscriptions (zaqar_swift.subscriptions): transports call it directly.
         self.subscriptions = subscriptions
         self.signing_key = signing_key   # [signed_url] secret_key
+        # zaqar_swift.topics.Topics (/v2/topics): transports call it directly.
+        self.topics = topics
 
     # -- request accounting ---------------------------------------------------
     def reset_request_count(self) -> None:

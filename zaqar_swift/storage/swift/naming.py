@@ -18,6 +18,11 @@ Swift account, layout "shared" of doc/design.md)::
         <account>/<container>/<cut>  purge everything below cut
     <prefix>~subscribed              queues that have (had) subscriptions
         <project>/<queue>            one per queue, %-quoted project
+    <prefix>.<pkey>.~t               topic catalog of a project (as the catalog)
+        <topic>                      topic record
+    <prefix>.<pkey>.~t.<topic>       container of one topic (as a queue's)
+    <prefix>~subscribed-topics       topics that have (had) subscriptions
+        <project>/<topic>            one per topic, %-quoted project
 
 ``pkey`` is the project id when it is short and plain, otherwise ``~`` plus
 a hash, so container names stay within Swift's 256 bytes for any 256-byte
@@ -26,6 +31,12 @@ project id and 64-character queue name.
 Every container of a project starts with ``<prefix>.``; the service's own
 containers (``SERVICE_CONTAINERS``) start with ``<prefix>~``, so no project
 id or queue name can name one of them.
+
+Topics have a name space of their own (a queue and a topic may share a
+name): their containers put ``~t`` where a queue's name would be. No
+project key contains ``.`` and no queue name contains ``~``, so no catalog
+or queue container is a topic's, and the topics stay among the project's
+containers (``<prefix>.<pkey>.``) for the tools that list those.
 
 In layout "per_project" the same containers live in the project's own account
 (``<reseller prefix><project id>``, e.g. ``AUTH_<project id>``) instead of
@@ -59,6 +70,9 @@ SUBSCRIBED = 'subscribed'
 # Every container the service keeps for itself, by name. Pools and flavors
 # go here when they come.
 SERVICE_CONTAINERS = frozenset({JOBS, SUBSCRIBED})
+SUBSCRIBED_TOPICS = 'subscribed-topics'
+SERVICE_CONTAINERS = SERVICE_CONTAINERS | {SUBSCRIBED_TOPICS}
+TOPICS_MARK = '~t'         # <prefix>.<pkey>.~t[.<topic>]: no queue name has a ~
 DOT_SEGMENTS = frozenset({'.', '..'})
 
 
@@ -84,6 +98,17 @@ def queue_container(prefix: str, project: str, queue: str) -> str:
     return _checked(PROJECT_SEPARATOR.join((prefix, project_key(project), queue)))
 
 
+def topic_catalog_container(prefix: str, project: str) -> str:
+    """The catalog of a project's topics (queue names never contain ``~``)."""
+    return _checked(PROJECT_SEPARATOR.join((prefix, project_key(project), TOPICS_MARK)))
+
+
+def topic_container(prefix: str, project: str, topic: str) -> str:
+    """The container of one topic: messages, subscriptions, delivery state."""
+    return _checked(PROJECT_SEPARATOR.join((prefix, project_key(project), TOPICS_MARK,
+                                            topic)))
+
+
 def service_container(prefix: str, name: str) -> str:
     """A container of the service itself (one of ``SERVICE_CONTAINERS``)."""
     if name not in SERVICE_CONTAINERS:
@@ -99,6 +124,12 @@ def subscribed_container(prefix: str) -> str:
     """The index of queues with subscriptions, which the notification
     worker reads instead of listing every project."""
     return service_container(prefix, SUBSCRIBED)
+
+
+def subscribed_topics_container(prefix: str) -> str:
+    """The index of topics with subscriptions (the topics' notification
+    worker reads it)."""
+    return service_container(prefix, SUBSCRIBED_TOPICS)
 
 
 class UnsafeAccount(errors.InvalidRequest):
