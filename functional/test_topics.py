@@ -7,8 +7,10 @@ retry after the receiver failed.
 from __future__ import annotations
 
 import time
+import uuid
 
 import pytest
+import requests
 
 from functional.helpers import JSON_PATCH, Tenant, assert_json_error, describe, wait_until
 from functional.helpers import message_id, next_href
@@ -297,3 +299,36 @@ def test_a_failing_subscriber_is_retried_until_it_gets_everything(notify_api, re
     assert flaky.attempts > len(flaky.received)                   # it failed at first
     print('\nflaky topic subscriber: %d attempts, %d deliveries'
           % (flaky.attempts, len(flaky.received)))
+
+
+def test_a_topic_subscription_is_confirmed_through_its_own_presigned_url(api_factory,
+                                                                         receivers):
+    api = api_factory(notification=dict(FAST, require_confirmation=True),
+                      signed_url={'secret_key': 'topic-key'},
+                      swift={'container_prefix': 'ztconfirm'})
+    try:
+        t = Tenant(api.url)
+        hook = receivers()
+        _topic(t, 'gated')
+        resp = t.post('/v2/topics/gated/subscriptions',
+                      json={'subscriber': hook.url, 'ttl': 3600})
+        assert resp.status_code == 201, describe(resp)
+        sid = resp.json()['subscription_id']
+        wait_until(lambda: hook.received, 10, what='a confirmation request')
+        request = hook.bodies()[0]
+        assert request['Message_Type'] == 'SubscriptionConfirmation'
+        assert request['URL-Paths'] == '/v2/topics/gated/subscriptions/%s/confirm' % sid
+        _post(t, 'gated', {'n': 0})
+        time.sleep(2.0)
+        assert _numbers(hook) == []                       # nothing before confirmation
+        headers = {k: request[k] for k in ('URL-Signature', 'URL-Paths', 'URL-Methods',
+                                           'URL-Expires', 'X-Project-ID')}
+        headers['Client-ID'] = str(uuid.uuid4())
+        resp = requests.put(api.url + request['URL-Paths'], headers=headers,
+                            json=request['SubscribeBody'], timeout=30)
+        assert resp.status_code == 204, describe(resp)
+        assert t.get('/v2/topics/gated/subscriptions/' + sid).json()['confirmed'] is True
+        _post(t, 'gated', {'n': 1})
+        wait_until(lambda: _numbers(hook) == [1], 30, what='a notification once confirmed')
+    finally:
+        api.stop()

@@ -66,9 +66,9 @@ class Topics(MessagingService):
     def _with_defaults(self, metadata: dict[str, Any]) -> dict[str, Any]:
         return topic_defaults(metadata, self.limits)
 
-    def _existing(self, project: str, name: str) -> QueueRecord:
-        record = self._record(project, name)
-        if not record.exists:
+    def _existing(self, project: str, name: str, fresh: bool = False) -> QueueRecord:
+        record = self._record(project, name, fresh)
+        if not record.exists and not fresh:
             record = self._record(project, name, fresh=True)
         if not record.exists:
             raise errors.NotFound('Topic %s does not exist.' % name, title='Topic not found')
@@ -86,7 +86,7 @@ class Topics(MessagingService):
     def update_topic(self, project: str, name: str, patch: Any) -> dict[str, Any]:
         """Apply a JSON-patch document; NotFound when the topic is missing."""
         validation.queue_patch_ops(patch)
-        record = self._existing(project, name)
+        record = self._existing(project, name, fresh=True)
         metadata = validation.queue_patch(patch, record.metadata, self.limits)
         self._catalog.put(project, name, metadata, record.cut, record.sub_cut)
         return self._with_defaults(metadata)
