@@ -15,6 +15,8 @@ import requests
 from functional.helpers import JSON_PATCH, Tenant, assert_json_error, describe, wait_until
 from functional.helpers import message_id, next_href
 from functional.receiver import Receiver
+from zaqar_swift.storage.swift import naming
+from zaqar_swift.storage.swift.client import SwiftClient
 
 RESERVED = {'_max_messages_post_size': 262144, '_default_message_ttl': 3600,
             '_default_message_delay': 0}
@@ -330,5 +332,26 @@ def test_a_topic_subscription_is_confirmed_through_its_own_presigned_url(api_fac
         assert t.get('/v2/topics/gated/subscriptions/' + sid).json()['confirmed'] is True
         _post(t, 'gated', {'n': 1})
         wait_until(lambda: _numbers(hook) == [1], 30, what='a notification once confirmed')
+    finally:
+        api.stop()
+
+
+def test_topics_of_a_project_live_in_its_own_account_per_project(api_factory, swift):
+    api = api_factory(swift={'layout': 'per_project', 'reseller_prefix': 'AUTH_'})
+    try:
+        a, b = Tenant(api.url), Tenant(api.url)
+        _topic(a, 'own')
+        a.create_queue('own')
+        _post(a, 'own', {'n': 1})
+        assert b.get('/v2/topics').json()['topics'] == []
+        assert_json_error(b.post('/v2/topics/own/messages', json={'messages': [{'body': 1}]}),
+                          404)
+        client = SwiftClient.v1(swift.auth_url, swift.user, swift.key)
+        _, rows = client.list_containers('AUTH_' + a.project)
+        names = {row['name'] for row in rows}
+        assert {naming.topic_catalog_container('zaqar', a.project),
+                naming.topic_container('zaqar', a.project, 'own'),
+                naming.catalog_container('zaqar', a.project)} <= names
+        assert naming.queue_container('zaqar', a.project, 'own') not in names   # no POST
     finally:
         api.stop()
