@@ -6,9 +6,12 @@ import itertools
 
 import pytest
 
+from unit.test_wsgi_app import assert_error
+from unit.test_wsgi_stub import JSON_PATCH, Untouchable, client
 from zaqar_swift import errors
 from zaqar_swift import topics
 from zaqar_swift import validation
+from zaqar_swift.service import MessagingService
 from zaqar_swift.storage.swift import naming
 from zaqar_swift.transport import render
 
@@ -100,3 +103,33 @@ def test_topic_listing_document():
                    'links': [{'rel': 'next', 'href': '/v2/topics?limit=2&marker=b'}]}
     assert render.topic_page('/v2/topics', [], 'b', {}) == {'topics': [], 'links': []}
     assert render.message_href('t', 'm1', base=render.TOPICS) == '/v2/topics/t/messages/m1'
+
+
+# -- the REST transport: bad input is refused before storage ---------------------------
+def _untouched() -> MessagingService:
+    topics_core = topics.Topics(Untouchable('client'), Untouchable('topic catalog'),
+                                Untouchable('topic store'), LIMITS)
+    return MessagingService(Untouchable('client'), Untouchable('catalog'),
+                            Untouchable('store'), LIMITS, topics=topics_core)
+
+
+@pytest.mark.parametrize('method,path,kwargs,status', [
+    ('PUT', '/v2/topics/bad%20name', {}, 400),
+    ('PUT', '/v2/topics/..', {}, 400),
+    ('GET', '/v2/topics/' + 'x' * 65, {}, 400),
+    ('PUT', '/v2/topics/t', {'body': '{"a": NaN}'}, 400),
+    ('PUT', '/v2/topics/t', {'body': '[1]'}, 400),
+    ('PATCH', '/v2/topics/t', {'body': '[]'}, 415),
+    ('PATCH', '/v2/topics/t', {'body': '', 'headers': {'Content-Type': JSON_PATCH}}, 400),
+    ('GET', '/v2/topics', {'params': {'limit': '0'}}, 400),
+    ('POST', '/v2/topics/t/purge', {'body': '{"resource_types": ["claims"]}'}, 400),
+    ('POST', '/v2/topics/bad%20name/messages', {'body': '{"messages": [{"body": 1}]}'}, 400),
+    ('DELETE', '/v2/topics/t/messages', {'params': {'pop': '0'}}, 400),
+    ('GET', '/v2/topics/t/messages', {'params': {'limit': '1000'}}, 400),
+    ('POST', '/v2/topics/t/claims', {'body': '{}'}, 404),
+])
+def test_bad_input_is_refused_before_storage(method, path, kwargs, status):
+    resp = client(_untouched()).simulate_request(method, path, **kwargs)
+    doc = assert_error(resp, status)
+    if 'name' in path or 'x' * 65 in path or '..' in path:
+        assert 'topic' in doc['description'].lower(), doc
