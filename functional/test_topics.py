@@ -6,6 +6,8 @@ retry after the receiver failed.
 """
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 import uuid
 
@@ -16,6 +18,7 @@ from functional.helpers import JSON_PATCH, Tenant, assert_json_error, describe, 
 from functional.helpers import message_id, next_href
 from functional.receiver import Receiver
 from zaqar_swift.storage.swift import naming
+from zaqar_swift.testing import processes
 from zaqar_swift.storage.swift.client import SwiftClient
 
 RESERVED = {'_max_messages_post_size': 262144, '_default_message_ttl': 3600,
@@ -355,3 +358,18 @@ def test_topics_of_a_project_live_in_its_own_account_per_project(api_factory, sw
         assert naming.queue_container('zaqar', a.project, 'own') not in names   # no POST
     finally:
         api.stop()
+
+
+def test_purge_project_removes_the_projects_topics(api, swift, tmp_path):
+    conf = swift.write_api_conf(str(tmp_path / 'm.conf'))
+    t = Tenant(api.url)
+    _topic(t, 'gone')
+    _post(t, 'gone', {'n': 1})
+    t.create_queue('kept-by-nobody')
+    done = subprocess.run([sys.executable, '-m', 'zaqar_swift.cmd.manage', '--config-file',
+                           conf, 'purge-project', t.project, '--yes'], capture_output=True,
+                          text=True, timeout=120, env=processes.python_env())
+    assert done.returncode == 0, done.stderr[-3000:]
+    # the queue catalog, the topic catalog and the topic's container
+    assert 'Deleted 3 containers' in done.stdout, done.stdout
+    assert t.get('/v2/topics').json()['topics'] == []
