@@ -173,6 +173,24 @@ def test_stats_of_a_missing_topic_and_purge(api):
         == after
 
 
+def test_a_subscription_creates_its_topic_as_zaqar(api):
+    t = Tenant(api.url)
+    resp = t.post('/v2/topics/lazy/subscriptions',
+                  json={'subscriber': 'http://127.0.0.1:9/lazy', 'ttl': 3600})
+    assert resp.status_code == 201, describe(resp)
+    sid = resp.json()['subscription_id']
+    assert [x['name'] for x in t.get('/v2/topics').json()['topics']] == ['lazy']
+    assert t.get('/v2/queues').json()['queues'] == []
+    sub = t.get('/v2/topics/lazy/subscriptions/' + sid).json()
+    assert (sub['source'], sub['ttl']) == ('lazy', 3600)
+    assert_json_error(t.get('/v2/queues/lazy/subscriptions/' + sid), 404)
+    resp = t.patch('/v2/topics/lazy/subscriptions/' + sid, json={'ttl': 7200})
+    assert resp.status_code == 204, describe(resp)
+    assert t.get('/v2/topics/lazy/subscriptions/' + sid).json()['ttl'] == 7200
+    assert t.delete('/v2/topics/lazy/subscriptions/' + sid).status_code == 204
+    assert_json_error(t.get('/v2/topics/lazy/subscriptions/' + sid), 404)
+
+
 def test_a_topic_and_a_queue_of_one_name_stay_apart(api):
     t = Tenant(api.url)
     t.create_queue('same', {'kind': 'queue'})
