@@ -69,8 +69,8 @@ def message_page(path: str, queue: str, messages: list[dict[str, Any]],
 
 
 # -- queues --------------------------------------------------------------------
-def _queue(entry: dict[str, Any]) -> dict[str, Any]:
-    shown = {'name': entry['name'], 'href': queue_href(entry['name'])}
+def _queue(entry: dict[str, Any], base: str = QUEUES) -> dict[str, Any]:
+    shown = {'name': entry['name'], 'href': queue_href(entry['name'], base)}
     if 'metadata' in entry:
         shown['metadata'] = entry['metadata']
     return shown
@@ -106,12 +106,7 @@ def topic_page(path: str, topics: list[dict[str, Any]], marker: str | None,
     links = []
     if topics:
         links = next_links(path, dict(query, marker=marker or topics[-1]['name']))
-    shown = []
-    for entry in topics:
-        shown.append({'name': entry['name'], 'href': queue_href(entry['name'], TOPICS)})
-        if 'metadata' in entry:
-            shown[-1]['metadata'] = entry['metadata']
-    return {'topics': shown, 'links': links}
+    return {'topics': [_queue(t, TOPICS) for t in topics], 'links': links}
 
 
 # -- claims --------------------------------------------------------------------
