@@ -10,6 +10,9 @@ each a process of its own), then:
 2. subscribes the 3 receivers to another queue, posts N messages to it in
    batches of 10 from one client, and waits until every receiver has all N.
 
+With ``--topic`` the same runs go to topics (``/v2/topics``, created
+first) and their worker (``topic-notification-worker``).
+
 It prints the Swift requests per POST in both runs (the POST's own and the
 worker's), the messages
 per second delivered (3 N over the time from the first POST to the last
@@ -45,21 +48,25 @@ BATCH = 10
 SETTINGS = {'poll_interval': 1.0, 'index_interval': 5.0, 'lease_ttl': 30.0}
 
 
-def worker_requests(url: str) -> int:
+WORKERS = {'queues': 'notification-worker', 'topics': 'topic-notification-worker'}
+
+
+def worker_requests(url: str, kind: str = 'queues') -> int:
     """Swift requests the notification worker made so far (``/v2/health``)."""
     resp = requests.get(url + '/v2/health', headers={'X-Roles': 'admin'}, timeout=60)
-    return resp.json()['notification-worker']['swift_requests']
+    return resp.json()[WORKERS[kind]]['swift_requests']
 
 
 class Client:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, kind: str = 'queues') -> None:
         self.url = url
+        self.kind = kind   # queues or topics
         self.session = requests.Session()
         self.session.headers.update({'X-Project-ID': 'bench-' + uuid.uuid4().hex[:8],
                                      'Client-ID': str(uuid.uuid4())})
 
     def post(self, queue: str, first: int, count: int) -> tuple[float, int]:
-        resp = self.session.post('%s/v2/queues/%s/messages' % (self.url, queue), json={
+        resp = self.session.post('%s/v2/%s/%s/messages' % (self.url, self.kind, queue), json={
             'messages': [{'body': {'n': n}, 'ttl': 3600} for n in range(first, first + count)]},
             timeout=60)
         if resp.status_code != 201:
@@ -67,10 +74,15 @@ class Client:
         return time.time(), int(resp.headers.get('X-Swift-Requests', 0))
 
     def subscribe(self, queue: str, subscriber: str) -> None:
-        resp = self.session.post('%s/v2/queues/%s/subscriptions' % (self.url, queue),
+        resp = self.session.post('%s/v2/%s/%s/subscriptions' % (self.url, self.kind, queue),
                                  json={'subscriber': subscriber, 'ttl': 3600}, timeout=60)
         if resp.status_code != 201:
             raise RuntimeError('subscribe answered %d: %s' % (resp.status_code, resp.text))
+
+    def create(self, name: str) -> None:
+        resp = self.session.put('%s/v2/%s/%s' % (self.url, self.kind, name), timeout=60)
+        if resp.status_code not in (201, 204):
+            raise RuntimeError('PUT answered %d: %s' % (resp.status_code, resp.text))
 
 
 def post_all(client: Client, queue: str, count: int) -> tuple[dict[int, float], int]:
@@ -83,7 +95,7 @@ def post_all(client: Client, queue: str, count: int) -> tuple[dict[int, float], 
     return posted, own
 
 
-def run(count: int, workdir: str) -> dict[str, Any]:
+def run(count: int, workdir: str, kind: str = 'queues') -> dict[str, Any]:
     base = free_port_block(5)
     swift = LocalSwift(os.path.join(workdir, 'saio'), proxy_port=base, base_port=base + 1)
     swift.start(timeout=90)
@@ -94,22 +106,24 @@ def run(count: int, workdir: str) -> dict[str, Any]:
         conf = os.path.join(workdir, 'api.conf')
         swift.write_api_conf(conf, bind_port=port, extra={'notification': SETTINGS})
         api = LocalApi(conf, os.path.join(workdir, 'api.log'), port).start(30)
-        client = Client(api.url)
-        before = worker_requests(api.url)
+        client = Client(api.url, kind)
+        for name in ('plain', 'notified') if kind == 'topics' else ():
+            client.create(name)    # a topic is not created by its first POST
+        before = worker_requests(api.url, kind)
         _, own_plain = post_all(client, 'plain', count)
-        all_plain = worker_requests(api.url) - before
+        all_plain = worker_requests(api.url, kind) - before
         hooks = [Receiver() for _ in range(3)]
         for hook in hooks:
             client.subscribe('notified', hook.url)
         time.sleep(SETTINGS['poll_interval'] * 2)    # the worker has the queue's lease
-        started, before = time.time(), worker_requests(api.url)
+        started, before = time.time(), worker_requests(api.url, kind)
         posted, own_sub = post_all(client, 'notified', count)
         deadline = time.time() + 600
         while any(len(h.received) < count for h in hooks):
             if time.time() > deadline:
                 raise RuntimeError('not every message was delivered in 600 s')
             time.sleep(0.2)
-        all_sub = worker_requests(api.url) - before
+        all_sub = worker_requests(api.url, kind) - before
         received = [(at, body['body']['n']) for h in hooks for at, body, _ in h.received]
         latency = sorted(at - posted[n] for at, n in received)
         return {'count': count, 'own_plain': own_plain / (count / BATCH),
@@ -131,10 +145,12 @@ def run(count: int, workdir: str) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--messages', type=int, default=300)
+    parser.add_argument('--topic', action='store_true', help='post to topics, not queues')
     args = parser.parse_args(argv)
     workdir = tempfile.mkdtemp(prefix='zaqar-swift-notify-')
+    kind = 'topics' if args.topic else 'queues'
     try:
-        r = run(args.messages, workdir)
+        r = run(args.messages, workdir, kind)
     finally:
         if not os.environ.get('NOTIFY_BENCH_KEEP'):
             shutil.rmtree(workdir, ignore_errors=True)
@@ -144,8 +160,8 @@ def main(argv: list[str] | None = None) -> int:
     print('  3 subscriptions  : %.2f by the POST itself, %.2f by the notification worker '
           '(until the last delivery)' % (r['own_sub'], r['all_sub']))
     print('duplicates: %d' % r['duplicates'])
-    print('notify: %d messages x 3 subscribers, %.1f deliveries/s, p50 %.3f s, p95 %.3f s'
-          % (r['count'], r['rate'], r['p50'], r['p95']))
+    print('notify%s: %d messages x 3 subscribers, %.1f deliveries/s, p50 %.3f s, p95 %.3f s'
+          % (' (topics)' if args.topic else '', r['count'], r['rate'], r['p50'], r['p95']))
     return 0
 
 

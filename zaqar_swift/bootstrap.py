@@ -24,7 +24,9 @@ from zaqar_swift.storage.swift.queues import Catalog
 from zaqar_swift.storage.swift.registry import Registry
 from zaqar_swift.storage.swift.store import MessageStore
 from zaqar_swift.storage.swift.subscriptions import SubscriptionStore
+from zaqar_swift.storage.swift.topics import TopicCatalog, TopicMessages, TopicSubscriptionStore
 from zaqar_swift.subscriptions import Subscriptions
+from zaqar_swift.topics import Topics, TopicSubscriptions
 
 LOG = logging.getLogger(__name__)
 
@@ -131,7 +133,34 @@ def build_service(conf: cfg.ConfigOpts,
             notifier.use_trusts(trusts)
     subscriptions = Subscriptions(catalog, sub_store, limits, notifier, trusts)
     return MessagingService(client, catalog, store, limits, workers, subscriptions,
-                            conf.signed_url.secret_key, pools)
+                            conf.signed_url.secret_key,
+                            build_topics(conf, client, limits, workers, trusts), pools)
+
+
+def build_topics(conf: cfg.ConfigOpts, client: swift.SwiftClient, limits: validation.Limits,
+                 workers: list, trusts: object = None) -> Topics:
+    """The topics core, on the default Swift (topics have no pool), with a
+    notification worker of their own (appended to ``workers``)."""
+    group = conf.swift
+    reseller = group.reseller_prefix if group.layout == 'per_project' else None
+    catalog = TopicCatalog(client, group.container_prefix, group.metadata_cache_ttl,
+                           tombstone_life(limits), reseller_prefix=reseller,
+                           cache_size=group.metadata_cache_size)
+    store = TopicMessages(client, catalog, group.container_prefix, group.storage_policy,
+                          group.lease_settle_delay, reseller_prefix=reseller,
+                          max_rows=group.max_rows_per_request,
+                          longest_claim=limits.max_claim_ttl + limits.max_claim_grace)
+    sub_store = TopicSubscriptionStore(client, group.container_prefix, group.storage_policy,
+                                       reseller_prefix=reseller)
+    notifier = None
+    if conf.notification.enabled:
+        notifier = notification_worker(conf, client, catalog, store, sub_store)
+        notifier.name, notifier.resource = 'topic-notification-worker', 'topics'
+        if trusts is not None:
+            notifier.use_trusts(trusts)
+        workers.append(notifier)
+    subscriptions = TopicSubscriptions(catalog, sub_store, limits, notifier, trusts)
+    return Topics(client, catalog, store, limits, subscriptions=subscriptions)
 
 
 def smtp_settings(conf: cfg.ConfigOpts) -> senders.SmtpSettings:

@@ -102,6 +102,35 @@ OPERATION_RULES += [
 ]
 
 
+# Topics (Zaqar's topics:* rules). A topic's messages and subscriptions are
+# guarded by the messages:* and subscription:* rules, as in Zaqar.
+_T = '/v2/topics/{topic}'
+OPERATION_RULES += [
+    _user('topics:get_all', 'List the topics of the project.', ('GET', '/v2/topics')),
+    _user('topics:create', 'Create a topic.', ('PUT', _T)),
+    _user('topics:get', 'Read the metadata of a topic.', ('GET', _T)),
+    _user('topics:update', 'Update the metadata of a topic.', ('PATCH', _T)),
+    _user('topics:delete', 'Delete a topic.', ('DELETE', _T)),
+    _user('topics:stats', 'Read the message counts of a topic.', ('GET', _T + '/stats')),
+    _user('topics:purge', 'Delete the messages and/or subscriptions of a topic.',
+          ('POST', _T + '/purge')),
+]
+
+
+def _with_topics(rule: policy.DocumentedRuleDefault) -> policy.DocumentedRuleDefault:
+    """A messages:* or subscription:* rule that also guards the topic route
+    of each of its queue routes."""
+    if rule.name.split(':')[0] not in ('messages', 'subscription'):
+        return rule
+    ops = [(op['method'], op['path']) for op in rule.operations]
+    ops += [(method, _T + path[len(_Q):]) for method, path in ops
+            if path.startswith(_Q + '/')]
+    return _rule(rule.name, rule.check_str, rule.description, *ops)
+
+
+OPERATION_RULES = [_with_topics(rule) for rule in OPERATION_RULES]
+
+
 def list_rules() -> list[policy.RuleDefault]:
     """Every rule with its default (entry point ``oslo.policy.policies``)."""
     return BASE_RULES + OPERATION_RULES

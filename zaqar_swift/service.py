@@ -47,7 +47,8 @@ class MessagingService:
     def __init__(self, client: swift.SwiftClient, catalog: Catalog,
                  store: MessageStore, limits: validation.Limits,
                  workers: list | None = None, subscriptions: Subscriptions | None = None,
-                 signing_key: str | None = None, pools: Pools | None = None) -> None:
+                 signing_key: str | None = None, topics: Any = None,
+                 pools: Pools | None = None) -> None:
         self._client = client
         self._catalog = catalog
         self._store = store
@@ -56,6 +57,8 @@ class MessagingService:
         # Subscriptions (zaqar_swift.subscriptions): transports call it directly.
         self.subscriptions = subscriptions
         self.signing_key = signing_key   # [signed_url] secret_key
+        # zaqar_swift.topics.Topics (/v2/topics): transports call it directly.
+        self.topics = topics
         # Pools and flavors (zaqar_swift.pools; None: pooling is disabled).
         self.pools = pools
 

@@ -128,21 +128,22 @@ def pop_count(count: Any, limits: Limits) -> int:
 
 
 # -- identifiers --------------------------------------------------------------
-def queue_name(name: Any, limits: Limits) -> None:
+def queue_name(name: Any, limits: Limits, kind: str = 'queue') -> None:
     """ASCII letters, digits, ``_``, ``-`` and ``.``; at most the configured
-    length; not ``.`` or ``..``, which would be dot segments of a Swift path."""
+    length; not ``.`` or ``..``, which would be dot segments of a Swift path.
+    Topic names follow the same rules (``kind='topic'`` words the errors)."""
     if not isinstance(name, str) or not name:
-        raise errors.InvalidRequest('A queue name must be a non-empty string.')
+        raise errors.InvalidRequest(f'A {kind} name must be a non-empty string.')
     if len(name) > limits.max_queue_name_length:
         raise errors.InvalidRequest(
-            f'Queue names may not be more than {limits.max_queue_name_length} '
-            'characters long.')
+            f'{kind.capitalize()} names may not be more than '
+            f'{limits.max_queue_name_length} characters long.')
     if not QUEUE_NAME.fullmatch(name):
         raise errors.InvalidRequest(
-            'Queue names may only contain ASCII letters, digits, underscores, '
-            'dashes and dots.')
+            f'{kind.capitalize()} names may only contain ASCII letters, digits, '
+            'underscores, dashes and dots.')
     if not naming.path_segment_safe(name):
-        raise errors.InvalidRequest('A queue name may not be "." or "..".')
+        raise errors.InvalidRequest(f'A {kind} name may not be "." or "..".')
 
 
 def project_id(value: str | None) -> str:

@@ -121,6 +121,7 @@ class NotificationWorker(Worker):
     the service (woken at once by ``wake`` and by finished deliveries)."""
 
     name = 'notification-worker'
+    resource = 'queues'    # /v2/<resource>/...: what it delivers (queues or topics)
 
     def __init__(self, catalog: Catalog, store: MessageStore, subs: SubscriptionStore,
                  delivery: DeliveryStore, send: senders.Senders, settings: Settings,
@@ -188,7 +189,7 @@ class NotificationWorker(Worker):
 
     def _confirmation(self, project: str, queue: str, sub: StoredSubscription,
                       unsubscribed: bool) -> dict[str, Any]:
-        path = '/v2/queues/%s/subscriptions/%s/confirm' % (queue, sub.id)
+        path = '/v2/%s/%s/subscriptions/%s/confirm' % (self.resource, queue, sub.id)
         signed = signed_urls.create(self.settings.signing_key, [path], project,
                                     methods=['PUT'])
         kind = 'UnsubscribeConfirmation' if unsubscribed else 'SubscriptionConfirmation'

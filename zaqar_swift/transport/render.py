@@ -15,18 +15,20 @@ from typing import Any
 import falcon
 
 QUEUES = '/v2/queues'
+TOPICS = '/v2/topics'   # ``base`` of a topic's documents: they are a queue's otherwise
 
 
-def queue_href(queue: str) -> str:
-    return f'{QUEUES}/{queue}'
+def queue_href(queue: str, base: str = QUEUES) -> str:
+    return f'{base}/{queue}'
 
 
-def messages_href(queue: str) -> str:
-    return f'{QUEUES}/{queue}/messages'
+def messages_href(queue: str, base: str = QUEUES) -> str:
+    return f'{base}/{queue}/messages'
 
 
-def message_href(queue: str, message_id: str, claim_id: str | None = None) -> str:
-    href = f'{messages_href(queue)}/{message_id}'
+def message_href(queue: str, message_id: str, claim_id: str | None = None,
+                 base: str = QUEUES) -> str:
+    href = f'{messages_href(queue, base)}/{message_id}'
     return href + falcon.to_query_str({'claim_id': claim_id}) if claim_id else href
 
 
@@ -41,10 +43,11 @@ def next_links(path: str, query: dict[str, Any]) -> list[dict[str, str]]:
 
 
 # -- messages ------------------------------------------------------------------
-def message(msg: dict[str, Any], queue: str, claim_id: str | None = None) -> dict[str, Any]:
+def message(msg: dict[str, Any], queue: str, claim_id: str | None = None,
+            base: str = QUEUES) -> dict[str, Any]:
     """A message as GET, list and claim responses show it; its href carries
     the claim id while the message is claimed, as in Zaqar."""
-    href = message_href(queue, msg['id'], claim_id or msg.get('claim_id'))
+    href = message_href(queue, msg['id'], claim_id or msg.get('claim_id'), base)
     return {'id': msg['id'], 'href': href, 'ttl': msg['ttl'], 'age': msg['age'],
             'body': msg['body']}
 
@@ -56,17 +59,18 @@ def popped(msg: dict[str, Any]) -> dict[str, Any]:
 
 
 def message_page(path: str, queue: str, messages: list[dict[str, Any]],
-                 marker: str | None, query: dict[str, Any]) -> dict[str, Any]:
+                 marker: str | None, query: dict[str, Any],
+                 base: str = QUEUES) -> dict[str, Any]:
     """A message listing; a page without a marker has no links (a 200, not a
     204). A short page with a marker (the request's listing budget ran out)
     links on."""
     links = next_links(path, dict(query, marker=marker)) if marker else []
-    return {'messages': [message(m, queue) for m in messages], 'links': links}
+    return {'messages': [message(m, queue, base=base) for m in messages], 'links': links}
 
 
 # -- queues --------------------------------------------------------------------
-def _queue(entry: dict[str, Any]) -> dict[str, Any]:
-    shown = {'name': entry['name'], 'href': queue_href(entry['name'])}
+def _queue(entry: dict[str, Any], base: str = QUEUES) -> dict[str, Any]:
+    shown = {'name': entry['name'], 'href': queue_href(entry['name'], base)}
     if 'metadata' in entry:
         shown['metadata'] = entry['metadata']
     return shown
@@ -85,15 +89,24 @@ def queue_page(path: str, queues: list[dict[str, Any]], marker: str | None,
     return document
 
 
-def stats(document: dict[str, Any], queue: str) -> dict[str, Any]:
+def stats(document: dict[str, Any], queue: str, base: str = QUEUES) -> dict[str, Any]:
     """Queue stats with ``oldest``/``newest`` pointing at their messages by href."""
     counts = dict(document['messages'])
     for key in ('oldest', 'newest'):
         if key in counts:
             entry = dict(counts[key])
-            entry['href'] = message_href(queue, entry.pop('id'))
+            entry['href'] = message_href(queue, entry.pop('id'), base=base)
             counts[key] = entry
     return {'messages': counts}
+
+
+def topic_page(path: str, topics: list[dict[str, Any]], marker: str | None,
+               query: dict[str, Any]) -> dict[str, Any]:
+    """A topic listing: as a queue listing, under ``topics``, never a count."""
+    links = []
+    if topics:
+        links = next_links(path, dict(query, marker=marker or topics[-1]['name']))
+    return {'topics': [_queue(t, TOPICS) for t in topics], 'links': links}
 
 
 # -- claims --------------------------------------------------------------------

@@ -22,6 +22,11 @@ Swift account, layout "shared" of doc/design.md)::
         <pool>                       one per pool: uri, weight, options, facts
     <prefix>~flavors                 flavors (control plane)
         <flavor>                     one per flavor
+    <prefix>.<pkey>.~t               topic catalog of a project (as the catalog)
+        <topic>                      topic record
+    <prefix>.<pkey>.~t.<topic>       container of one topic (as a queue's)
+    <prefix>~subscribed-topics       topics that have (had) subscriptions
+        <project>/<topic>            one per topic, %-quoted project
 
 ``pkey`` is the project id when it is short and plain, otherwise ``~`` plus
 a hash, so container names stay within Swift's 256 bytes for any 256-byte
@@ -30,6 +35,12 @@ project id and 64-character queue name.
 Every container of a project starts with ``<prefix>.``; the service's own
 containers (``SERVICE_CONTAINERS``) start with ``<prefix>~``, so no project
 id or queue name can name one of them.
+
+Topics have a name space of their own (a queue and a topic may share a
+name): their containers put ``~t`` where a queue's name would be. No
+project key contains ``.`` and no queue name contains ``~``, so no catalog
+or queue container is a topic's, and the topics stay among the project's
+containers (``<prefix>.<pkey>.``) for the tools that list those.
 
 In layout "per_project" the same containers live in the project's own account
 (``<reseller prefix><project id>``, e.g. ``AUTH_<project id>``) instead of
@@ -62,8 +73,10 @@ JOBS = 'jobs'
 SUBSCRIBED = 'subscribed'
 POOLS = 'pools'
 FLAVORS = 'flavors'
+SUBSCRIBED_TOPICS = 'subscribed-topics'
 # Every container the service keeps for itself, by name.
-SERVICE_CONTAINERS = frozenset({JOBS, SUBSCRIBED, POOLS, FLAVORS})
+SERVICE_CONTAINERS = frozenset({JOBS, SUBSCRIBED, SUBSCRIBED_TOPICS, POOLS, FLAVORS})
+TOPICS_MARK = '~t'         # <prefix>.<pkey>.~t[.<topic>]: no queue name has a ~
 # Pool and flavor names: one plain Swift object name each, and a value of a
 # content-type parameter (the pool listing carries weight and flavor).
 _REGISTRY_NAME = re.compile(r'[A-Za-z0-9_\-]{1,64}')
@@ -90,6 +103,17 @@ def catalog_container(prefix: str, project: str) -> str:
 
 def queue_container(prefix: str, project: str, queue: str) -> str:
     return _checked(PROJECT_SEPARATOR.join((prefix, project_key(project), queue)))
+
+
+def topic_catalog_container(prefix: str, project: str) -> str:
+    """The catalog of a project's topics (queue names never contain ``~``)."""
+    return _checked(PROJECT_SEPARATOR.join((prefix, project_key(project), TOPICS_MARK)))
+
+
+def topic_container(prefix: str, project: str, topic: str) -> str:
+    """The container of one topic: messages, subscriptions, delivery state."""
+    return _checked(PROJECT_SEPARATOR.join((prefix, project_key(project), TOPICS_MARK,
+                                            topic)))
 
 
 def service_container(prefix: str, name: str) -> str:
@@ -121,6 +145,12 @@ def flavors_container(prefix: str) -> str:
 def valid_registry_name(name: str) -> bool:
     """Whether ``name`` may name a pool or a flavor."""
     return bool(_REGISTRY_NAME.fullmatch(name))
+
+
+def subscribed_topics_container(prefix: str) -> str:
+    """The index of topics with subscriptions (the topics' notification
+    worker reads it)."""
+    return service_container(prefix, SUBSCRIBED_TOPICS)
 
 
 class UnsafeAccount(errors.InvalidRequest):

@@ -23,6 +23,7 @@ from zaqar_swift.transport.wsgi import middleware
 from zaqar_swift.transport.wsgi import pools
 from zaqar_swift.transport.wsgi import queues
 from zaqar_swift.transport.wsgi import subscriptions
+from zaqar_swift.transport.wsgi import topics
 
 AUTH_STRATEGIES = ('noauth', 'keystone')
 
@@ -52,6 +53,21 @@ def _routes(service: MessagingService, limits: validation.Limits) -> dict[str, o
         '/v2/pools/{pool}': pools.PoolItem(service, limits),
         '/v2/flavors': pools.FlavorCollection(service, limits),
         '/v2/flavors/{flavor}': pools.FlavorItem(service, limits),
+    } | _topic_routes(service, limits)
+
+
+def _topic_routes(service: MessagingService, limits: validation.Limits) -> dict[str, object]:
+    t = '/v2/topics/{topic}'
+    return {
+        '/v2/topics': topics.Collection(service),
+        t: topics.Item(service, limits),
+        t + '/stats': topics.Stats(service),
+        t + '/purge': topics.Purge(service, limits),
+        t + '/messages': topics.Messages(service, limits),
+        t + '/messages/{message_id}': topics.Message(service),
+        t + '/subscriptions': topics.Subscriptions(service, limits),
+        t + '/subscriptions/{subscription_id}': topics.Subscription(service, limits),
+        t + '/subscriptions/{subscription_id}/confirm': topics.Confirm(service, limits),
     }
 
 

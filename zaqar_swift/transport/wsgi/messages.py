@@ -28,15 +28,18 @@ class Collection:
 
     tenant_scoped = True
 
-    def __init__(self, service: MessagingService, limits: validation.Limits) -> None:
+    def __init__(self, service: MessagingService, limits: validation.Limits,
+                 base: str = render.QUEUES) -> None:
         self._service = service
         self._limit = documents.message_post_limit(limits)
+        self._base = base   # render.TOPICS: a topic's messages
 
     def on_post(self, req: falcon.Request, resp: falcon.Response, queue: str) -> None:
         ids = self._service.post_messages(req.context.project, queue, req.context.client_id,
                                           inputs.document(req, self._limit))
         resp.location = req.path + '?ids=' + ','.join(ids)
-        output.json(resp, {'resources': [render.message_href(queue, i) for i in ids]}, 201)
+        output.json(resp, {'resources': [render.message_href(queue, i, base=self._base)
+                                         for i in ids]}, 201)
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, queue: str) -> None:
         ids = inputs.id_list(req, 'ids')
@@ -44,13 +47,14 @@ class Collection:
             output.json(resp, self._page(req, queue))
             return
         messages = self._service.get_messages(req.context.project, queue, ids)
-        output.json(resp, {'messages': [render.message(m, queue) for m in messages]})
+        output.json(resp, {'messages': [render.message(m, queue, base=self._base)
+                                        for m in messages]})
 
     def _page(self, req: falcon.Request, queue: str) -> dict[str, Any]:
         query = _listing_query(req)
         messages, marker = self._service.list_messages(
             req.context.project, queue, req.context.client_id, **query)
-        return render.message_page(req.path, queue, messages, marker, query)
+        return render.message_page(req.path, queue, messages, marker, query, self._base)
 
     def on_delete(self, req: falcon.Request, resp: falcon.Response, queue: str) -> None:
         popped = self._service.delete_many(
@@ -67,13 +71,14 @@ class Item:
 
     tenant_scoped = True
 
-    def __init__(self, service: MessagingService) -> None:
+    def __init__(self, service: MessagingService, base: str = render.QUEUES) -> None:
         self._service = service
+        self._base = base   # render.TOPICS: a topic's message
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, queue: str,
                message_id: str) -> None:
         message = self._service.get_message(req.context.project, queue, message_id)
-        output.json(resp, render.message(message, queue))
+        output.json(resp, render.message(message, queue, base=self._base))
 
     def on_delete(self, req: falcon.Request, resp: falcon.Response, queue: str,
                   message_id: str) -> None:
