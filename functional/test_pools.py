@@ -9,7 +9,6 @@ containers), weight 0 gets none, a pool added later takes new queues only.
 """
 from __future__ import annotations
 
-import collections
 import time
 import uuid
 from typing import Iterator
@@ -23,6 +22,7 @@ from zaqar_swift.storage.swift import client as swift_client
 from zaqar_swift.storage.swift import naming
 from zaqar_swift.testing.ports import free_port_block
 from zaqar_swift.testing.saio import LocalSwift
+from zaqar_swift.testing.saio import config as saio_config
 
 # The API's own control plane (catalogs, index of subscribed queues, pools):
 # no other API process of the session delivers its notifications.
@@ -58,9 +58,9 @@ def _admin(api, method: str, path: str, body=None, **params) -> requests.Respons
 
 
 def _pool_doc(cluster: LocalSwift, weight: int = 100, policy: str = 'gold',
-              **options) -> dict:
+              user: str | None = None, **options) -> dict:
     return {'uri': cluster.auth_url, 'weight': weight,
-            'options': {'user': cluster.user, 'key': cluster.key,
+            'options': {'user': user or cluster.user, 'key': cluster.key,
                         'storage_policy': policy,
                         'replicas': LocalSwift.policies[policy], **options}}
 
@@ -69,8 +69,12 @@ def _name(kind: str) -> str:
     return '%s-%s' % (kind, uuid.uuid4().hex[:8])
 
 
-def _containers(cluster: LocalSwift, project: str) -> set[str]:
-    client = swift_client.SwiftClient.v1(cluster.auth_url, cluster.user, cluster.key)
+# A second tempauth account of each local Swift: a pool apart on the same cluster.
+PROBE = '%s:%s' % saio_config.PROBE_USER
+
+
+def _containers(cluster: LocalSwift, project: str, user: str | None = None) -> set[str]:
+    client = swift_client.SwiftClient.v1(cluster.auth_url, user or cluster.user, cluster.key)
     prefix = naming.catalog_container(PREFIX, project) + '.'
     _, rows = client.list_containers(prefix=prefix)
     return {row['name'][len(prefix):] for row in rows}
@@ -201,9 +205,11 @@ def test_flavor_crud_and_pool_in_use(papi, swift, west, registered):
     assert _admin(papi, 'DELETE', '/v2/pools/' + west_pool).status_code == 204
 
 
-def _flavored(papi, registered, pools: dict[str, tuple[LocalSwift, int]]) -> str:
-    for name, (cluster, weight) in pools.items():
-        resp = registered('pools', name, _pool_doc(cluster, weight=weight))
+def _flavored(papi, registered, pools: dict[str, tuple]) -> str:
+    """A flavor of ``{pool: (cluster, weight[, tempauth user])}``."""
+    for name, (cluster, weight, *user) in pools.items():
+        resp = registered('pools', name, _pool_doc(cluster, weight=weight,
+                                                   user=user[0] if user else None))
         assert resp.status_code == 201, resp.text
     flavor = _name('flv')
     assert registered('flavors', flavor, {'pool_list': list(pools)}).status_code == 201
@@ -211,32 +217,43 @@ def _flavored(papi, registered, pools: dict[str, tuple[LocalSwift, int]]) -> str
 
 
 def test_placement_on_real_swifts(papi, swift, west, registered):
+    """Pools a (east), b (west), off (west, another account, weight 0);
+    later, late (east, another account, weight 200)."""
     a, b, off = _name('a'), _name('b'), _name('off')
-    flavor = _flavored(papi, registered, {a: (swift, 100), b: (west, 100), off: (west, 0)})
+    flavor = _flavored(papi, registered, {a: (swift, 100), b: (west, 100),
+                                          off: (west, 0, PROBE)})
     tenant = Tenant(papi.url)
-    queues = ['q%02d' % i for i in range(30)]
+    queues = ['q%02d' % i for i in range(40)]
     for queue in queues:
         tenant.create_queue(queue, {'_flavor': flavor})
         tenant.post_messages(queue, [{'body': queue, 'ttl': 300}])
-    on_east, on_west = _containers(swift, tenant.project), _containers(west, tenant.project)
-    assert on_east | on_west == set(queues) and not on_east & on_west
-    assert 5 <= len(on_east) <= 25, (len(on_east), len(on_west))   # 50/50 of 30
+    on_a, on_b = _containers(swift, tenant.project), _containers(west, tenant.project)
+    assert on_a | on_b == set(queues) and not on_a & on_b
+    assert not _containers(west, tenant.project, PROBE)          # weight 0: none
+    assert 8 <= len(on_a) <= 32, (len(on_a), len(on_b))           # 50/50 of 40
+    print('placement over 2 clusters, weights 100/100/0: %d / %d / 0 of 40'
+          % (len(on_a), len(on_b)))
 
-    # A pool added later (and the weight-0 pool woken up) takes new queues only.
+    # A pool added later takes its share of new queues only.
     late = _name('late')
-    assert registered('pools', late, _pool_doc(west, weight=200)).status_code == 201
+    resp = registered('pools', late, _pool_doc(swift, weight=200, user=PROBE))
+    assert resp.status_code == 201, resp.text
     assert _admin(papi, 'PATCH', '/v2/flavors/' + flavor,
                   {'pool_list': [a, b, off, late]}).status_code == 200
     for queue in queues:   # old queues stay where they are and keep working
         assert [m['body'] for m in tenant.walk_messages(queue, echo='true')] == [queue]
-    assert _containers(swift, tenant.project) == on_east
-    counts = collections.Counter()
-    for i in range(30):
-        queue = 'n%02d' % i
+    new = ['n%02d' % i for i in range(40)]
+    for queue in new:
         tenant.create_queue(queue, {'_flavor': flavor})
-        tenant.post_messages(queue, [{'body': i}])
-    counts['east'] = len(_containers(swift, tenant.project) - on_east)
-    assert 0 < counts['east'] < 15, counts   # east's share fell from 1/2 to 1/4
+        tenant.post_messages(queue, [{'body': queue}])
+    counts = {'a': _containers(swift, tenant.project) - on_a,
+              'b': _containers(west, tenant.project) - on_b,
+              'off': _containers(west, tenant.project, PROBE),
+              'late': _containers(swift, tenant.project, PROBE)}
+    assert counts['a'] | counts['b'] | counts['late'] == set(new) and not counts['off']
+    assert counts['late'] <= set(new) and 10 <= len(counts['late']) <= 32, counts
+    print('after adding late (200): a %d, b %d, off 0, late %d of 40 new queues'
+          % (len(counts['a']), len(counts['b']), len(counts['late'])))
 
     assert_json_error(tenant.put('/v2/queues/bad', json={'_flavor': 'no-such'}), 400)
 
