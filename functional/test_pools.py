@@ -186,9 +186,11 @@ def test_flavor_crud_and_pool_in_use(papi, swift, west, registered):
                                           'capabilities': {'FIFO': False}})
     assert resp.status_code == 201, resp.text
     doc = _admin(papi, 'GET', '/v2/flavors/' + flavor).json()
+    facts = doc.pop('swift')
     assert doc == {'name': flavor, 'pool_list': [east_pool], 'href': '/v2/flavors/' + flavor,
                    'capabilities': ['FIFO', 'CLAIMS', 'DURABILITY', 'AOD',
                                     'HIGH_THROUGHPUT']}
+    assert facts[east_pool]['copies'] == 3 and facts[east_pool]['bulk_delete']
     assert _admin(papi, 'GET', '/v2/pools/' + east_pool).json()['flavor'] == flavor
 
     resp = _admin(papi, 'PATCH', '/v2/flavors/' + flavor, {'pool_list': [west_pool]})

@@ -369,12 +369,18 @@ class Pools:
         return flavors, (names[-1] if names else marker)
 
     def get_flavor(self, name: str) -> dict[str, Any]:
-        """``{name, capabilities, pool_list}`` (capabilities introspected)."""
+        """``{name, capabilities, pool_list, swift}``: the capabilities its
+        pools share (introspected) and, per pool, the Swift facts behind them."""
         if self._registry.get_flavor(registry_name('flavor', name)) is None:
             raise errors.FlavorNotFound('Flavor %s does not exist.' % name)
         members = self._members(name)
-        return {'name': name, 'capabilities': self._flavor_caps(members),
-                'pool_list': members}
+        facts = {}
+        for pool in members:
+            record = self._registry.get_pool(pool)
+            if record is not None:
+                facts[pool] = record.get('facts') or {}
+        caps = capabilities(next(iter(facts.values()))) if facts else []
+        return {'name': name, 'capabilities': caps, 'pool_list': members, 'swift': facts}
 
     def put_flavor(self, name: str, document: Any) -> None:
         """Create or replace a flavor made of ``pool_list``; 400 when a pool
