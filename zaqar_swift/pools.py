@@ -445,8 +445,10 @@ class Pools:
     def place(self, project: str, queue: str, metadata: dict[str, Any]) -> str | None:
         """The pool of a new queue: rendezvous over its flavor's pools
         (``_flavor`` metadata) or over all pools; None when no pool is
-        registered (the service's own Swift serves it)."""
-        rows = self._registry.pool_rows()
+        registered (the service's own Swift serves it). The pools are listed
+        afresh: processes that create one queue at once must see the same
+        pools, or each could write a record naming a different pool."""
+        rows = self._registry.pool_rows(fresh=True)
         flavor = metadata.get(FLAVOR_KEY)
         if flavor is not None:
             if not isinstance(flavor, str) or not naming.valid_registry_name(flavor) \

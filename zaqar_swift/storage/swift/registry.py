@@ -59,12 +59,12 @@ class Registry:
         self._lock = threading.Lock()
 
     # -- pools ------------------------------------------------------------------
-    def pool_rows(self) -> list[PoolRow]:
+    def pool_rows(self, fresh: bool = False) -> list[PoolRow]:
         """Every registered pool (at most MAX_POOLS), from a listing at most
-        ``cache_ttl`` seconds old."""
+        ``cache_ttl`` seconds old (``fresh``: listed now)."""
         with self._lock:
             cached = self._rows
-        if cached and self._clock() - cached[0] < self._cache_ttl:
+        if not fresh and cached and self._clock() - cached[0] < self._cache_ttl:
             return cached[1]
         rows = [_parse_row(r) for r in self._list(self._pools, None, MAX_POOLS)]
         with self._lock:
