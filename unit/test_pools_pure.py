@@ -67,3 +67,19 @@ def test_flavor_document():
                 {'pool_list': ['a'], 'pool': 'x'}):
         with pytest.raises(errors.InvalidRequest):
             pools.flavor_document(bad)
+
+
+def test_one_pool_down_does_not_stop_the_purge_of_the_others():
+    class Down:
+        def run_once(self):
+            raise errors.StorageUnavailable('down')
+
+    class Up:
+        def run_once(self):
+            return 3
+
+    class Registered:
+        def purgers(self):
+            return [Down(), Up(), Down(), Up()]
+
+    assert pools.PoolPurgers(Registered(), 1.0).run_once() == 6

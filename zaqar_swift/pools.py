@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import threading
 import time
 import urllib.parse
@@ -33,6 +34,7 @@ from zaqar_swift.storage.swift.queues import QueueRecord
 from zaqar_swift.storage.swift.registry import PoolRow, Registry
 from zaqar_swift.storage.swift.store import MessageStore
 
+LOG = logging.getLogger(__name__)
 FLAVOR_KEY = '_flavor'
 V1_AUTH = ('user', 'key')
 KEYSTONE_AUTH = ('auth_type', 'username', 'password', 'user_id', 'project_name',
@@ -607,4 +609,10 @@ class PoolPurgers(Worker):
         self._pools = pools
 
     def run_once(self) -> int:
-        return sum(purger.run_once() for purger in self._pools.purgers())
+        done = 0
+        for purger in self._pools.purgers():
+            try:
+                done += purger.run_once()
+            except errors.StorageUnavailable as exc:   # one pool down: the others go on
+                LOG.warning('%s: %s', self.name, exc.description)
+        return done
