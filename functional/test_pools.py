@@ -330,6 +330,11 @@ def test_outage_of_one_pool(papi, swift, west, registered):
             ['still here']
         health = _admin(papi, 'GET', '/v2/health').json()
         print('503 answered in %.2f s on average' % outage_latency)
+        # A pool that is down can still be drained (weight 0: no look at its Swift).
+        resp = _admin(papi, 'PATCH', '/v2/pools/' + west_pool, {'weight': 0})
+        assert resp.status_code == 200 and resp.json()['weight'] == 0, resp.text
+        assert_json_error(_admin(papi, 'PATCH', '/v2/pools/' + west_pool,
+                                 {'options': {'group': 'changed'}}), 400)   # looks: down
     finally:
         proxy.start()
         west.wait_ready(60)

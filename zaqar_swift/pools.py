@@ -315,11 +315,15 @@ class Pools:
         """PATCH a pool; returns it (200, as Zaqar)."""
         current = self._pool(name)
         doc = pool_patch(document, current)
-        self._save_pool(name, doc)
+        same_swift = (doc['uri'], doc['options']) == (current['uri'], current.get('options'))
+        # A weight or flavor change needs no look at the pool's Swift, so a
+        # pool that is down can still be given weight 0.
+        self._save_pool(name, doc, current.get('facts') if same_swift else None)
         return self.get_pool(name)
 
-    def _save_pool(self, name: str, doc: dict[str, Any]) -> None:
-        doc['facts'] = self.introspect(doc['uri'], doc['options'])
+    def _save_pool(self, name: str, doc: dict[str, Any],
+                   facts: dict[str, Any] | None = None) -> None:
+        doc['facts'] = facts or self.introspect(doc['uri'], doc['options'])
         if doc['flavor']:
             self._check_agreement(doc['flavor'], {name: doc['facts']})
         self._registry.put_pool(name, doc)
