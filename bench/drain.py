@@ -57,7 +57,7 @@ from zaqar_swift.testing.ports import free_port_block  # noqa: E402
 from zaqar_swift.testing.saio import LocalSwift  # noqa: E402
 
 from lifecycle import (SWIFT_START_TIMEOUT, ApiProcess, BenchError,  # noqa: E402
-                       percentile, swift_requests)
+                       _raise_on_sigterm, percentile, swift_requests)
 
 BATCH = 10
 REQUEST_TIMEOUT = 60.0
@@ -230,8 +230,9 @@ def run(urls: list[str], messages: int, consumers: int, wait: int | None,
         for i in range(consumers)]
     for t in threads:
         t.start()
-    for t in threads:
-        t.join(timeout + REQUEST_TIMEOUT)
+    while any(t.is_alive() for t in threads) and \
+            time.monotonic() < began + timeout + REQUEST_TIMEOUT:
+        time.sleep(0.1)
     elapsed = time.monotonic() - began
     total = process_swift_requests(urls) - before
     if errors:
@@ -311,6 +312,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--timeout', type=float, default=600.0)
     parser.add_argument('--keep', action='store_true')
     args = parser.parse_args(argv)
+    _raise_on_sigterm()
     print('zaqar_swift from %s' % os.path.dirname(zaqar_swift.__file__), flush=True)
     env = Environment(max(args.processes), args.keep)
     lines = []

@@ -8,6 +8,7 @@ import threading
 from keystoneauth1 import loading as ks_loading
 from oslo_config import cfg
 
+from zaqar_swift import longpoll
 from zaqar_swift import metrics
 from zaqar_swift import validation
 from zaqar_swift.notification import senders
@@ -74,8 +75,11 @@ def build_service(conf: cfg.ConfigOpts,
         if notifier is not None:
             notifier.use_trusts(trusts)
     subscriptions = Subscriptions(catalog, sub_store, limits, notifier, trusts)
+    # a waiting request holds a server thread: at most half of them wait
+    threads = min(conf.api_threads, conf.websocket.threads)
+    pollers = longpoll.Pollers(group.long_poll_interval, max(1, threads // 2))
     return MessagingService(client, catalog, store, limits, workers, subscriptions,
-                            conf.signed_url.secret_key)
+                            conf.signed_url.secret_key, pollers)
 
 
 def smtp_settings(conf: cfg.ConfigOpts) -> senders.SmtpSettings:

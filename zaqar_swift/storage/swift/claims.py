@@ -55,7 +55,8 @@ LOG = logging.getLogger(__name__)
 ATTEMPTS = 4         # rounds one API request may spend before giving up
 WRITERS = 8          # threads writing one round's batches side by side
 STALE_LIMIT = 8      # stale state objects a batch may keep before a tidy-up
-SHARED = 32          # claimers one shared round serves at most
+SHARED = 8           # claimers one shared round serves at most
+WAVE = 1             # state writes of a shared round sent side by side
 HINT_LIFE = 5.0      # seconds a listing start hint is trusted at most
 HINTS = 10000        # queues whose hint a process keeps (least recently used go)
 TAKE, RENEW, RELEASE = 'take', 'renew', 'release'
@@ -143,6 +144,7 @@ class Ticket:
         default_factory=dict)
     served: threading.Event = dataclasses.field(default_factory=threading.Event)
     picked: bool = False          # the last round wrote something for it
+    skipped: bool = False         # the last round had no time left to write its picks
     settles: float | None = None  # nothing free but batches settling until then
     error: BaseException | None = None
 
@@ -228,8 +230,9 @@ class _QueueLock:
         self._waiting: list[Ticket] = []
 
     def wait(self, ticket: Ticket) -> None:
+        """Queue up for the next round (a ticket skipped by the last one first)."""
         with self._guard:
-            self._waiting.append(ticket)
+            self._waiting.insert(0 if ticket.skipped else len(self._waiting), ticket)
 
     def waiting(self, ticket: Ticket) -> list[Ticket]:
         """Under the lock: the claimers a round started now serves, if
@@ -238,9 +241,10 @@ class _QueueLock:
             if ticket not in self._waiting:
                 return []
             self._waiting.remove(ticket)
-            taken = [ticket] + self._waiting[:SHARED - 1]
+            taken = self._waiting[:SHARED - 1]
             self._waiting = self._waiting[SHARED - 1:]
-            return taken
+            return [t for t in taken if t.skipped] + [ticket] + [
+                t for t in taken if not t.skipped]
 
     def __enter__(self) -> '_QueueLock':
         self._lock.acquire()
@@ -289,13 +293,15 @@ class Claims:
         Returns, per batch, the view as read (claim counts before this
         claim) and the indexes this claim now holds. The claimers of this
         process waiting for the queue at the same time share rounds."""
-        ticket = Ticket(intent, limit)
-        for _ in range(ATTEMPTS):
-            if ticket.need <= 0:
-                break
+        ticket, attempts, rounds = Ticket(intent, limit), 0, 0
+        while attempts < ATTEMPTS and rounds < 4 * ATTEMPTS and ticket.need > 0:
+            rounds += 1
             self._round(target, record, ticket, budget)
             if ticket.error is not None:
                 raise ticket.error
+            if ticket.skipped:
+                continue          # served first in a later round
+            attempts += 1
             if ticket.picked:
                 continue
             if ticket.settles is None:
@@ -319,7 +325,8 @@ class Claims:
                 if tickets:
                     started = self._clock.monotonic()
                     free = self._free(target, record, tickets, budget)
-                    writes = self._write(target, self._changes(free), started)  # 2, 3
+                    writes = self._write_in_turn(target, self._changes(free),  # 2, 3
+                                                 tickets, started)
             except BaseException as exc:
                 _serve(tickets, exc)
                 raise
@@ -345,7 +352,7 @@ class Claims:
         now, free = self._clock.time(), Free()
         need = {id(t): t.need for t in tickets}
         for t in tickets:
-            t.picked, t.settles = False, None
+            t.picked, t.skipped, t.settles = False, False, None
         hint = HintFinder(record.cut, now)
         start = self._hints.start(target, record, now)
         page = min(self._reader.page, 50 + 4 * sum(need.values()))
@@ -373,13 +380,29 @@ class Claims:
             t.settles = free.settles
         return free
 
+    def peek(self, target: swift.Target, record: QueueRecord) -> bool:
+        """Whether the queue has a free message a claim could take now: one
+        listing of at most a page, from where free messages start (the
+        long-poll check: ``longpoll.Pollers``). Moves the hint on."""
+        now, budget = self._clock.time(), RowBudget(self._reader.page)
+        hint = HintFinder(record.cut, now)
+        found = False
+        for view in self._reader.scan(target, self._hints.start(target, record, now),
+                                      budget, page=self._reader.page):
+            young = now - view.newest_write() < 2 * self._settle
+            hint.see(view, young)
+            if not young and any(view.status(i, now) == views.FREE for i in view.indexes()):
+                found = True
+                break
+        self._hints.remember(target, hint.hint(budget.exhausted))
+        return found
+
     def _changes(self, free: Free) -> list[Change]:
         """One state per batch with the holds of every ticket picking from it."""
         now, changes = self._clock.time(), []
         for batch, picks in free.picks.items():
             view = free.views[batch]
             for ticket, indexes in picks:
-                ticket.picked = True
                 view = dataclasses.replace(view, state=ticket.intent.apply(view, indexes, now))
             changes.append(Change(free.views[batch], view.state,
                                   tuple(t.intent for t, _ in picks)))
@@ -450,6 +473,32 @@ class Claims:
                 if write.name:
                     self._delete_quietly(target, write.name)
             raise failures[0]
+        return writes
+
+    def _write_in_turn(self, target: swift.Target, changes: list[Change],
+                       tickets: list[Ticket], started: float) -> list[Write]:
+        """Steps 2 and 3 of a shared round: WAVE batches side by side, wave
+        after wave, while half of Δ is left since the read (every write of
+        the round is measured from that one read; in a Swift short of CPU,
+        parallel PUTs end no sooner than PUTs in turn). The tickets whose
+        picks were not written are skipped: served first by the next round."""
+        writes: list[Write] = []
+        written: set[str] = set()
+        for n in range(0, len(changes), WAVE):
+            if n and self._clock.monotonic() - started > self._settle / 2:
+                break
+            try:
+                writes += self._write(target, changes[n:n + WAVE], started)
+            except Exception:
+                for write in writes:
+                    if write.name:
+                        self._delete_quietly(target, write.name)
+                raise
+            written.update(i.claim_id for c in changes[n:n + WAVE] for i in c.intents)
+        for ticket in tickets:
+            ticket.picked = ticket.intent.claim_id in written
+            ticket.skipped = not ticket.picked and any(
+                ticket.intent in c.intents for c in changes)
         return writes
 
     def _parallel(self, calls: list[Callable[[], Any]]) -> list[Any]:

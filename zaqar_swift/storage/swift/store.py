@@ -264,6 +264,10 @@ class MessageStore:
                 cid, ttl, grace, now, expires, tuple(m.id for m in claimed)))
         return cid, claimed, dead
 
+    def claimable(self, project: str, queue: str, record: QueueRecord) -> bool:
+        """Whether a claim could take a message now (one bounded listing)."""
+        return self.claims.peek(self.container(project, queue), record)
+
     def read_claim(self, project: str, queue: str, record: QueueRecord,
                    cid: str) -> ClaimRecord | None:
         """The live claim ``cid`` of the queue as ``record`` describes it."""
