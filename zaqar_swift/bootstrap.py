@@ -48,8 +48,10 @@ def tombstone_life(limits: validation.Limits) -> int:
     return limits.max_message_ttl + limits.max_claim_ttl + limits.max_claim_grace + 60
 
 
-def build_service(conf: cfg.ConfigOpts,
-                  client: swift.SwiftClient | None = None) -> MessagingService:
+def build_service(conf: cfg.ConfigOpts, client: swift.SwiftClient | None = None,
+                  threads: int | None = None) -> MessagingService:
+    """The service; ``threads`` serve its requests (default ``api_threads``):
+    at most half of them may wait in long polls."""
     limits = validation.Limits.from_conf(conf.limits)
     client = client or swift_client(conf)
     group = conf.swift
@@ -75,8 +77,7 @@ def build_service(conf: cfg.ConfigOpts,
         if notifier is not None:
             notifier.use_trusts(trusts)
     subscriptions = Subscriptions(catalog, sub_store, limits, notifier, trusts)
-    # a waiting request holds a server thread: at most half of them wait
-    threads = min(conf.api_threads, conf.websocket.threads)
+    threads = threads or conf.api_threads
     pollers = longpoll.Pollers(group.long_poll_interval, max(1, threads // 2))
     return MessagingService(client, catalog, store, limits, workers, subscriptions,
                             conf.signed_url.secret_key, pollers)

@@ -151,9 +151,9 @@ swift_opts = [
     cfg.FloatOpt('long_poll_interval', default=1.0, min=0.1,
                  help='Seconds between two looks (one listing) at a queue while '
                       'requests of this process long-poll it (?wait=N), whatever '
-                      'their number. At most half of api_threads (or of '
-                      '[websocket] threads, if fewer) requests of a process wait '
-                      'at once; the others answer at once.'),
+                      'their number. At most half of api_threads ([websocket] '
+                      'threads in a websocket process) requests of a process '
+                      'wait at once; the others answer as without wait.'),
 ]
 
 worker_opts = [

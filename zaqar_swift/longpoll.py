@@ -52,13 +52,15 @@ class Pollers:
         return self._clock() + wait
 
     def known_empty(self, key: Hashable) -> Any:
-        """The context of a look within the last interval that found the
-        queue empty (nothing woke it since), else None: a new waiter need
-        not look again, nor read what that look read."""
+        """The context of a look within the last interval (or before the
+        one running now) that found the queue empty (nothing woke it
+        since), else None: a new waiter need
+        not look again, nor read what that look read. None also when no
+        waiter slot is free (the request answers as without ``wait``)."""
         with self._cond:
             queue = self._queues.get(key)
-            if queue is not None and queue.empty \
-                    and self._clock() < queue.checked + self.interval:
+            if queue is not None and queue.empty and self._waiting < self.max_waiters \
+                    and (queue.busy or self._clock() < queue.checked + self.interval):
                 return queue.context
             return None
 
