@@ -143,6 +143,7 @@ class Ticket:
     won: dict[str, tuple[views.BatchView, list[int]]] = dataclasses.field(
         default_factory=dict)
     served: threading.Event = dataclasses.field(default_factory=threading.Event)
+    bodies: dict[str, list[Any]] = dataclasses.field(default_factory=dict)  # of won batches
     picked: bool = False          # the last round wrote something for it
     skipped: bool = False         # the last round had no time left to write its picks
     settles: float | None = None  # nothing free but batches settling until then
@@ -288,11 +289,12 @@ class Claims:
 
     # -- taking free messages ---------------------------------------------------
     def take(self, target: swift.Target, record: QueueRecord, intent: Intent, limit: int,
-             budget: RowBudget) -> dict[str, tuple[views.BatchView, list[int]]]:
+             budget: RowBudget) -> Ticket:
         """Claim up to ``limit`` free messages for ``intent`` (a TAKE).
-        Returns, per batch, the view as read (claim counts before this
-        claim) and the indexes this claim now holds. The claimers of this
-        process waiting for the queue at the same time share rounds."""
+        The ticket's ``won`` has, per batch, the view as read (claim counts
+        before this claim) and the indexes this claim now holds; its
+        ``bodies`` the bodies of those batches read during the settle wait.
+        The claimers of this process waiting for the queue share rounds."""
         ticket, attempts, rounds = Ticket(intent, limit), 0, 0
         while attempts < ATTEMPTS and rounds < 4 * ATTEMPTS and ticket.need > 0:
             rounds += 1
@@ -309,7 +311,7 @@ class Claims:
             # Only batches still settling: wait for them, then look again.
             wait = ticket.settles - self._clock.time()
             self._sleep(min(2 * self._settle, max(0.0, wait)))
-        return ticket.won
+        return ticket
 
     def _round(self, target: swift.Target, record: QueueRecord, ticket: Ticket,
                budget: RowBudget) -> None:
@@ -334,9 +336,12 @@ class Claims:
             ticket.served.wait()
             return
         try:
+            # Bodies never change: read them while the writes settle.
+            bodies = self._pool.submit(_counted, self._client, functools.partial(
+                self._reader.bodies, target, [w.view.batch for w in writes if w.name]))
             verdict = (self._settle_and_verify(target, writes)              # 4, 5, 6
                        if writes else Verdict({}, {}))
-            self._hand_out(free, verdict, tickets)
+            self._hand_out(free, verdict, tickets, self._joined(bodies))
         except BaseException as exc:
             _serve(tickets, exc)
             raise
@@ -408,7 +413,15 @@ class Claims:
                                   tuple(t.intent for t, _ in picks)))
         return changes
 
-    def _hand_out(self, free: Free, verdict: Verdict, tickets: list[Ticket]) -> None:
+    def _joined(self, future: concurrent.futures.Future) -> dict[str, list[Any]]:
+        """A prefetch's result, its Swift requests counted for this thread
+        (nothing when it failed: the bodies are read again later)."""
+        outcome, requests = future.result()
+        self._client.add_thread_count(requests)
+        return {} if isinstance(outcome, Exception) else outcome
+
+    def _hand_out(self, free: Free, verdict: Verdict, tickets: list[Ticket],
+                  bodies: dict[str, list[Any]]) -> None:
         """Each ticket keeps the messages the verified state gives its claim."""
         now = self._clock.time()
         for batch, picks in free.picks.items():
@@ -422,6 +435,8 @@ class Claims:
                         if mask >> i & 1 and after.status(i, now) != views.GONE]
                 if held:
                     ticket.won[batch] = (free.views[batch], held)
+                    if batch in bodies:
+                        ticket.bodies[batch] = bodies[batch]
 
     # -- renewing and releasing -------------------------------------------------
     def renew(self, target: swift.Target, claim: ClaimRecord, expires: int,
