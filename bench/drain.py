@@ -277,18 +277,21 @@ def idle(urls: list[str], clients: int, wait: int, seconds: float) -> str:
             calls[url] += 1
     threads = [threading.Thread(target=poll, args=(url,), daemon=True)
                for url in urls for _ in range(clients)]
-    before = process_swift_requests(urls)
     for t in threads:
         t.start()
+    time.sleep(1.0)   # every client's first claim has looked
+    calls.clear()
+    before = process_swift_requests(urls)
     time.sleep(seconds)
     during = process_swift_requests(urls) - before
     stop.set()
     for t in threads:
         t.join(wait + REQUEST_TIMEOUT)
+    answered = sum(calls.values())
     per = (during - baseline) / seconds / len(urls)
     return ('idle: %d long-polling clients x %d process(es), wait=%d, %.0f s: %.2f Swift '
             'requests/s per process (%d claims answered; baseline without clients %.2f/s '
-            'per process)' % (clients, len(urls), wait, seconds, per, sum(calls.values()),
+            'per process)' % (clients, len(urls), wait, seconds, per, answered,
                               baseline / seconds / len(urls)))
 
 
