@@ -144,6 +144,8 @@ class Ticket:
         default_factory=dict)
     served: threading.Event = dataclasses.field(default_factory=threading.Event)
     bodies: dict[str, list[Any]] = dataclasses.field(default_factory=dict)  # of won batches
+    # writes the claim record of the messages picked (called during the settle wait)
+    write_record: Callable[[list[str]], None] | None = None
     picked: bool = False          # the last round wrote something for it
     skipped: bool = False         # the last round had no time left to write its picks
     settles: float | None = None  # nothing free but batches settling until then
@@ -289,13 +291,15 @@ class Claims:
 
     # -- taking free messages ---------------------------------------------------
     def take(self, target: swift.Target, record: QueueRecord, intent: Intent, limit: int,
-             budget: RowBudget) -> Ticket:
+             budget: RowBudget,
+             write_record: Callable[[list[str]], None] | None = None
+             ) -> Ticket:
         """Claim up to ``limit`` free messages for ``intent`` (a TAKE).
         The ticket's ``won`` has, per batch, the view as read (claim counts
         before this claim) and the indexes this claim now holds; its
         ``bodies`` the bodies of those batches read during the settle wait.
         The claimers of this process waiting for the queue share rounds."""
-        ticket, attempts, rounds = Ticket(intent, limit), 0, 0
+        ticket, attempts, rounds = Ticket(intent, limit, write_record=write_record), 0, 0
         while attempts < ATTEMPTS and rounds < 4 * ATTEMPTS and ticket.need > 0:
             rounds += 1
             self._round(target, record, ticket, budget)
@@ -336,12 +340,20 @@ class Claims:
             ticket.served.wait()
             return
         try:
-            # Bodies never change: read them while the writes settle.
+            # Bodies never change: read them while the writes settle; and
+            # write each claim record now, naming every message picked (a
+            # superset of what the claim keeps: readers of a record only
+            # ever use the messages the batch states give the claim).
             bodies = self._pool.submit(_counted, self._client, functools.partial(
                 self._reader.bodies, target, [w.view.batch for w in writes if w.name]))
+            records = self._records(free, writes, tickets)
             verdict = (self._settle_and_verify(target, writes)              # 4, 5, 6
                        if writes else Verdict({}, {}))
             self._hand_out(free, verdict, tickets, self._joined(bodies))
+            for future, ticket in records:
+                outcome = self._joined(future, fail=True)
+                if isinstance(outcome, Exception) and ticket.won:
+                    ticket.error = outcome   # its claim has no record: a 503
         except BaseException as exc:
             _serve(tickets, exc)
             raise
@@ -413,12 +425,29 @@ class Claims:
                                   tuple(t.intent for t, _ in picks)))
         return changes
 
-    def _joined(self, future: concurrent.futures.Future) -> dict[str, list[Any]]:
+    def _records(self, free: Free, writes: list[Write], tickets: list[Ticket]
+                 ) -> list[tuple[concurrent.futures.Future, Ticket]]:
+        """Start writing the claim record of each ticket with a write."""
+        written = {w.view.batch for w in writes if w.name}
+        started = []
+        for ticket in tickets:
+            ids = [naming.message_id(batch, i) for batch, picks in free.picks.items()
+                   if batch in written for t, indexes in picks if t is ticket for i in indexes]
+            ids += [naming.message_id(b, i) for b, (_, held) in ticket.won.items() for i in held]
+            if ids and ticket.write_record is not None:
+                started.append((self._pool.submit(_counted, self._client, functools.partial(
+                    ticket.write_record, sorted(set(ids)))), ticket))
+        return started
+
+    def _joined(self, future: concurrent.futures.Future, fail: bool = False) -> Any:
         """A prefetch's result, its Swift requests counted for this thread
-        (nothing when it failed: the bodies are read again later)."""
+        (nothing when it failed: the bodies are read again later; with
+        ``fail``, the exception)."""
         outcome, requests = future.result()
         self._client.add_thread_count(requests)
-        return {} if isinstance(outcome, Exception) else outcome
+        if isinstance(outcome, Exception):
+            return outcome if fail else {}
+        return outcome
 
     def _hand_out(self, free: Free, verdict: Verdict, tickets: list[Ticket],
                   bodies: dict[str, list[Any]]) -> None:
@@ -669,7 +698,7 @@ def _holds_live(view: views.BatchView, claim_id: str, now: float) -> bool:
 def _serve(tickets: list[Ticket], error: BaseException | None) -> None:
     """A round is over for ``tickets``: wake the claimers waiting for it."""
     for ticket in tickets:
-        ticket.error = error
+        ticket.error = error or ticket.error
         ticket.served.set()
 
 

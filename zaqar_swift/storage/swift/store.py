@@ -250,8 +250,12 @@ class MessageStore:
         now = self.now()
         cid = naming.claim_id(self._clock.micros(), self._clock.nonce(40))
         expires = math.ceil(now + ttl)   # one expiry: the states and the record
+
+        def write_record(ids: list[str]) -> None:   # during the round's settle wait
+            self.claims.write_record(target, ClaimRecord(cid, ttl, grace, now, expires,
+                                                         tuple(ids)))
         taken = self.claims.take(target, record, Intent(TAKE, cid, expires, grace), limit,
-                                 self._reader.budget())
+                                 self._reader.budget(), write_record)
         if not taken.won:
             return cid, [], []
         picks = [(view, i) for view, indexes in taken.won.values() for i in indexes]
@@ -259,9 +263,6 @@ class MessageStore:
         dead = [m for m in messages if max_claims and m.claim_count >= max_claims]
         claimed = [dataclasses.replace(m, claim_id=cid, claim_count=m.claim_count + 1)
                    for m in messages if m not in dead]
-        if claimed:
-            self.claims.write_record(target, ClaimRecord(
-                cid, ttl, grace, now, expires, tuple(m.id for m in claimed)))
         return cid, claimed, dead
 
     def claimable(self, project: str, queue: str, record: QueueRecord) -> bool:
