@@ -17,7 +17,8 @@ A batch's claim state is the merge of the objects of its newest generation
 3. **write**   PUT generation n+1 under a name of the writer's own; a write
                that came back later than the settle delay after the read is
                withdrawn (deleted, not counted on).
-4. **settle**  wait the settle delay Δ.
+4. **settle**  wait the settle delay Δ (a claim round reads the bodies and
+               writes the claim records meanwhile).
 5. **verify**  list the batches again: a write whose change the merged
                newest state carries has won.
 6. **tidy**    delete lost writes; write out a "ghost" (a withdrawn claim a
