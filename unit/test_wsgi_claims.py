@@ -47,6 +47,12 @@ def test_create_hands_odd_values_to_the_service_to_refuse():
     assert service.last('create_claim')[3] == {'ttl': True, 'grace': '60'}
 
 
+def test_create_hands_wait_to_the_service():
+    service = StubService()
+    client(service).simulate_post(CLAIMS, json={'ttl': 60}, query_string='wait=5')
+    assert service.last('create_claim')[-1] == 5
+
+
 @pytest.mark.parametrize('body,query', [
     ('[]', ''), ('{', ''), ('{}', 'limit=ten'), ('{}', 'limit=0'), ('"x"', ''),
     ('{"ttl": true}', ''), ('{"ttl": 60, "grace": "60"}', ''), ('{"ttl": 59}', '')])

@@ -100,9 +100,9 @@ class StubService:
         return self._call('post_messages', project, queue, client_id, document)
 
     def list_messages(self, project, queue, client_id, marker=None, limit=None, echo=False,
-                      include_claimed=False, include_delayed=False):
+                      include_claimed=False, include_delayed=False, wait=None):
         return self._call('list_messages', project, queue, client_id, marker, limit, echo,
-                          include_claimed, include_delayed)
+                          include_claimed, include_delayed, *_given(wait))
 
     def get_message(self, project, queue, message_id):
         return self._call('get_message', project, queue, message_id)
@@ -122,8 +122,9 @@ class StubService:
     def pop_messages(self, project, queue, client_id, count):
         return self._call('pop_messages', project, queue, client_id, count)
 
-    def create_claim(self, project, queue, client_id, document=None, limit=None):
-        return self._call('create_claim', project, queue, client_id, document, limit)
+    def create_claim(self, project, queue, client_id, document=None, limit=None, wait=None):
+        return self._call('create_claim', project, queue, client_id, document, limit,
+                          *_given(wait))
 
     def get_claim(self, project, queue, claim_id):
         return self._call('get_claim', project, queue, claim_id)
@@ -176,3 +177,8 @@ def test_stub_methods_have_the_service_signatures():
     for name in public:
         assert hasattr(MessagingService, name), name
         assert _params(getattr(StubService, name)) == _params(getattr(MessagingService, name))
+
+
+def _given(wait):
+    """``wait`` as a recorded argument only when the request had one."""
+    return () if wait is None else (wait,)

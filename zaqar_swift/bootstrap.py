@@ -10,6 +10,7 @@ from typing import Callable
 from keystoneauth1 import loading as ks_loading
 from oslo_config import cfg
 
+from zaqar_swift import longpoll
 from zaqar_swift import metrics
 from zaqar_swift import pools as pools_module
 from zaqar_swift import validation
@@ -99,8 +100,10 @@ def _reseller(conf: cfg.ConfigOpts) -> str | None:
     return conf.swift.reseller_prefix if conf.swift.layout == 'per_project' else None
 
 
-def build_service(conf: cfg.ConfigOpts,
-                  client: swift.SwiftClient | None = None) -> MessagingService:
+def build_service(conf: cfg.ConfigOpts, client: swift.SwiftClient | None = None,
+                  threads: int | None = None) -> MessagingService:
+    """The service; ``threads`` serve its requests (default ``api_threads``):
+    at most half of them may wait in long polls."""
     limits = validation.Limits.from_conf(conf.limits)
     client = client or swift_client(conf)
     group = conf.swift
@@ -132,9 +135,12 @@ def build_service(conf: cfg.ConfigOpts,
         if notifier is not None:
             notifier.use_trusts(trusts)
     subscriptions = Subscriptions(catalog, sub_store, limits, notifier, trusts)
+    threads = threads or conf.api_threads
+    pollers = longpoll.Pollers(group.long_poll_interval, max(1, threads // 2))
     return MessagingService(client, catalog, store, limits, workers, subscriptions,
                             conf.signed_url.secret_key,
-                            build_topics(conf, client, limits, workers, trusts), pools)
+                            build_topics(conf, client, limits, workers, trusts), pools,
+                            pollers)
 
 
 def build_topics(conf: cfg.ConfigOpts, client: swift.SwiftClient, limits: validation.Limits,

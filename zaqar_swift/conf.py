@@ -148,6 +148,12 @@ swift_opts = [
                help='Most container listing rows one API request reads. A '
                     'message listing that reaches it answers a short page with '
                     'a next marker; a claim takes what it found by then.'),
+    cfg.FloatOpt('long_poll_interval', default=1.0, min=0.1,
+                 help='Seconds between two looks (one listing) at a queue while '
+                      'requests of this process long-poll it (?wait=N), whatever '
+                      'their number. At most half of api_threads ([websocket] '
+                      'threads in a websocket process) requests of a process '
+                      'wait at once; the others answer as without wait.'),
 ]
 
 worker_opts = [

@@ -22,9 +22,10 @@ Errors are the classes of ``zaqar_swift.errors``.
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import Any, Callable
 
 from zaqar_swift import errors
+from zaqar_swift import longpoll
 from zaqar_swift import signed_urls
 from zaqar_swift.pools import Pools
 from zaqar_swift import validation
@@ -48,7 +49,8 @@ class MessagingService:
                  store: MessageStore, limits: validation.Limits,
                  workers: list | None = None, subscriptions: Subscriptions | None = None,
                  signing_key: str | None = None, topics: Any = None,
-                 pools: Pools | None = None) -> None:
+                 pools: Pools | None = None,
+                 pollers: longpoll.Pollers | None = None) -> None:
         self._client = client
         self._catalog = catalog
         self._store = store
@@ -78,6 +80,8 @@ class MessagingService:
             raise errors.NotFound('Pooling is not enabled in this deployment '
                                   '([pooling] enabled).')
         return self.pools
+        # Long polling (?wait=N): one look at Swift per queue and interval.
+        self.pollers = pollers or longpoll.Pollers(1.0, 8)
 
     # -- request accounting ---------------------------------------------------
     def reset_request_count(self) -> None:
@@ -257,6 +261,7 @@ class MessagingService:
                 self._catalog.create(project, queue, {}, record)
                 record = self._record(project, queue)
         ids = self._store_for(record).post(project, queue, record, client_id, checked)
+        self.pollers.wake((project, queue))   # long-polling requests of this process
         notifier = self.subscriptions.notifier if self.subscriptions else None
         if notifier is not None:
             notifier.wake(project, queue)   # in this process: no Swift request
@@ -265,17 +270,19 @@ class MessagingService:
     def list_messages(self, project: str, queue: str, client_id: str,
                       marker: str | None = None, limit: int | None = None,
                       echo: bool = False, include_claimed: bool = False,
-                      include_delayed: bool = False
+                      include_delayed: bool = False, wait: Any = None
                       ) -> tuple[list[dict[str, Any]], str | None]:
         """(messages, next_marker); next_marker is None when nothing was listed.
         A page can be short (even empty) with a marker when the request read
-        as many listing rows as it may: the next page goes on from there."""
+        as many listing rows as it may: the next page goes on from there.
+        ``wait`` (seconds, at most validation.MAX_WAIT): when the page is
+        empty, wait until a claimable message may be there, then list again."""
         limit = validation.page_limit(limit, self.limits.max_messages_per_page,
                                       self.limits.default_message_page_size)
-        record = self._record(project, queue)
-        page = self._store_for(record).list(project, queue, record, client_id,
-                                            marker or None, limit, echo, include_claimed,
-                                            include_delayed)
+        wait = validation.wait_seconds(wait)
+        page = self._long_poll(project, queue, wait, lambda record: self._store_for(record).list(
+            project, queue, record, client_id, marker or None, limit, echo,
+            include_claimed, include_delayed), lambda page: page.messages, first=True)
         now = self._store.now()
         return [_render(m, now) for m in page.messages], page.marker
 
@@ -364,16 +371,50 @@ class MessagingService:
 
     # -- claims -------------------------------------------------------------
     def create_claim(self, project: str, queue: str, client_id: str,
-                     document: Any = None, limit: Any = None
+                     document: Any = None, limit: Any = None, wait: Any = None
                      ) -> tuple[str | None, list[dict[str, Any]]]:
         """Claim up to ``limit`` free messages; (None, []) when none are free.
         ``document`` is the request's (``{"ttl", "grace"}``; None: no body)
-        and ``limit`` the query's, both unvalidated (absent: defaults)."""
+        and ``limit`` the query's, both unvalidated (absent: defaults).
+        ``wait`` (seconds, at most validation.MAX_WAIT): when none are free,
+        answer as soon as some are claimed, or after ``wait`` seconds."""
         ttl, grace, limit = validation.claim_request(document, limit, self.limits)
-        record = self._record(project, queue)
-        cid, claimed = self._claim(project, queue, record, ttl, grace, limit, client_id)
+        wait = validation.wait_seconds(wait)
+        cid, claimed = self._long_poll(project, queue, wait, lambda record: self._claim(
+            project, queue, record, ttl, grace, limit, client_id), lambda found: found[1],
+            first=False) or (None, [])
         now = self._store.now()
         return (cid if claimed else None), [_render(m, now) for m in claimed]
+
+    def _long_poll(self, project: str, queue: str, wait: int,
+                   attempt: Callable[[QueueRecord], Any], found: Callable[[Any], Any],
+                   first: bool) -> Any:
+        """``attempt(record)`` until ``found`` says it found something or
+        ``wait`` seconds pass (longpoll.Pollers: while requests wait on a
+        queue, one listing per interval and process looks for them). Unless
+        ``first``, a queue a look found empty within the interval is not
+        looked at again: the result is then None."""
+        key = (project, queue)
+        deadline = self.pollers.deadline(wait)
+        validation.queue_name(queue, self.limits)
+        record = self.pollers.known_empty(key) if wait and not first else None
+        result = None
+        if record is None:
+            record = self._record(project, queue)
+            result = attempt(record)
+            if not wait or found(result):
+                return result
+            self.pollers.found_empty(key, record)
+
+        def check() -> bool:
+            return self._store_for(record).claimable(project, queue, record)
+        while self.pollers.wait(key, check, deadline, record):
+            record = self._record(project, queue)
+            result = attempt(record)
+            if found(result):
+                return result
+            self.pollers.found_empty(key, record)
+        return result
 
     def _claim(self, project: str, queue: str, record: QueueRecord, ttl: int,
                grace: int, limit: int, client_id: str) -> tuple[str, list[StoredMessage]]:

@@ -122,6 +122,15 @@ def page_limit(limit: Any, maximum: int, default: int) -> int:
     return integer(limit, 'limit', 1, maximum)
 
 
+MAX_WAIT = 20   # seconds a long-polling request may wait (as SQS' WaitTimeSeconds)
+
+
+def wait_seconds(wait: Any) -> int:
+    """How long a claim or listing may wait for messages (``?wait=``):
+    0 (answer at once) when None, else an int from 0 to MAX_WAIT."""
+    return 0 if wait is None else integer(wait, 'wait', 0, MAX_WAIT)
+
+
 def pop_count(count: Any, limits: Limits) -> int:
     """How many messages a ``DELETE ?pop=`` may pop."""
     return integer(count, 'pop', 1, limits.max_messages_per_claim_or_pop)

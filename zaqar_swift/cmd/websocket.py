@@ -30,7 +30,7 @@ def build_server(conf: cfg.ConfigOpts, service: object = None) -> object:
     """The websocket server over a service built from ``conf``."""
     from zaqar_swift import bootstrap   # the storage stack: imported only to serve
     from zaqar_swift.transport.websocket import keystone, push, server, session
-    service = service or bootstrap.build_service(conf)
+    service = service or bootstrap.build_service(conf, threads=conf.websocket.threads)
     limits = validation.Limits.from_conf(conf.limits)
     group = conf.websocket
     watcher = push.Watcher(service, group.push_interval, group.push_window)

@@ -7,7 +7,9 @@ A batch's claim state is the merge of the objects of its newest generation
 :meth:`Claims._change_held`:
 
 1. **read**    list the batches; reading and writing are serialised per queue
-               in this process (:class:`QueueLocks`).
+               in this process (:class:`QueueLocks`), and the claimers that
+               wait for that lock share one round (:class:`Ticket`): one
+               listing, one write per batch, one settle wait, one verify.
 2. **extend**  a state that keeps messages longer than the body's
                X-Delete-At first moves the body's X-Delete-At (one POST), so
                no state object that exists promises more than the body has;
@@ -15,7 +17,8 @@ A batch's claim state is the merge of the objects of its newest generation
 3. **write**   PUT generation n+1 under a name of the writer's own; a write
                that came back later than the settle delay after the read is
                withdrawn (deleted, not counted on).
-4. **settle**  wait the settle delay Δ.
+4. **settle**  wait the settle delay Δ (a claim round reads the bodies and
+               writes the claim records meanwhile).
 5. **verify**  list the batches again: a write whose change the merged
                newest state carries has won.
 6. **tidy**    delete lost writes; write out a "ghost" (a withdrawn claim a
@@ -27,6 +30,7 @@ functional/test_claim_rounds.py reaches every branch on purpose.
 """
 from __future__ import annotations
 
+import collections
 import concurrent.futures
 import dataclasses
 import functools
@@ -52,6 +56,10 @@ LOG = logging.getLogger(__name__)
 ATTEMPTS = 4         # rounds one API request may spend before giving up
 WRITERS = 8          # threads writing one round's batches side by side
 STALE_LIMIT = 8      # stale state objects a batch may keep before a tidy-up
+SHARED = 8           # claimers one shared round serves at most
+WAVE = 1             # state writes of a shared round sent side by side
+HINT_LIFE = 5.0      # seconds a listing start hint is trusted at most
+HINTS = 10000        # queues whose hint a process keeps (least recently used go)
 TAKE, RENEW, RELEASE = 'take', 'renew', 'release'
 
 
@@ -107,41 +115,140 @@ class Intent:
 
 
 @dataclasses.dataclass(frozen=True)
+class Change:
+    """What a round writes into one batch: the new state, made of the
+    changes of one or more intents (claimers of one shared round)."""
+
+    view: views.BatchView     # the batch as the round read it
+    state: encoding.BatchState
+    intents: tuple[Intent, ...]
+
+
+@dataclasses.dataclass(frozen=True)
 class Write:
     """One state object a round wrote (``name`` None: withdrawn)."""
 
     view: views.BatchView     # the batch as the writer read it
     name: str | None
+    intents: tuple[Intent, ...]
+
+
+@dataclasses.dataclass(eq=False)
+class Ticket:
+    """One claim request's part in shared rounds: its intent, how many
+    messages it wants, what it won so far (per batch, the view as read and
+    the indexes it holds), and how its last round ended."""
+
+    intent: Intent
+    limit: int
+    won: dict[str, tuple[views.BatchView, list[int]]] = dataclasses.field(
+        default_factory=dict)
+    served: threading.Event = dataclasses.field(default_factory=threading.Event)
+    bodies: dict[str, list[Any]] = dataclasses.field(default_factory=dict)  # of won batches
+    # writes the claim record of the messages picked (called during the settle wait)
+    write_record: Callable[[list[str]], None] | None = None
+    picked: bool = False          # the last round wrote something for it
+    skipped: bool = False         # the last round had no time left to write its picks
+    settles: float | None = None  # nothing free but batches settling until then
+    error: BaseException | None = None
+
+    @property
+    def need(self) -> int:
+        return self.limit - sum(len(indexes) for _, indexes in self.won.values())
 
 
 @dataclasses.dataclass
 class Free:
-    """What a claimer's read found: free messages of settled batches, and
-    whether a batch with free messages was too young to build on."""
+    """What a shared round's read found: free messages of settled batches
+    handed out to its tickets, and when the batches with free messages that
+    were too young to build on settle."""
 
     views: dict[str, views.BatchView] = dataclasses.field(default_factory=dict)
-    picks: dict[str, list[int]] = dataclasses.field(default_factory=dict)
-    young: bool = False
-
-    @property
-    def count(self) -> int:
-        return sum(map(len, self.picks.values()))
+    picks: dict[str, list[tuple[Ticket, list[int]]]] = dataclasses.field(
+        default_factory=dict)
+    settles: float | None = None
 
 
 @dataclasses.dataclass(frozen=True)
 class Verdict:
-    """How a round ended: the newest view of each batch that carries the
-    change, and the batches where it did not take."""
+    """How a round ended: per batch, the claim ids whose change the merged
+    newest state carries, and the batches as the verification read them."""
 
-    won: dict[str, views.BatchView]
-    lost: set[str]
+    won: dict[str, set[str]]
+    after: dict[str, views.BatchView]
+
+
+@dataclasses.dataclass(frozen=True)
+class Hint:
+    """Where a queue's free messages start, as far as this process knows:
+    every batch below ``marker`` was, when listed, wholly gone, held or
+    delayed, and stays so until ``until`` (its first hold or delay ends,
+    at most HINT_LIFE later). Valid only for the cut it was made under."""
+
+    cut: int
+    marker: str
+    until: float
+
+
+class Hints:
+    """Listing start hints of the queues this process claims from (an LRU
+    of HINTS entries), so a claim lists from where free messages start and
+    not from the cut over every batch held or in flight."""
+
+    def __init__(self, size: int = HINTS) -> None:
+        self._hints: collections.OrderedDict[swift.Target, Hint] = collections.OrderedDict()
+        self._size = size
+        self._guard = threading.Lock()
+
+    def start(self, target: swift.Target, record: QueueRecord, now: float) -> str:
+        """The marker a claim listing starts after."""
+        cut = naming.cut_marker(record.cut)
+        with self._guard:
+            hint = self._hints.get(target)
+        if hint is None or hint.cut != record.cut or now >= hint.until:
+            return cut
+        return max(cut, hint.marker)
+
+    def remember(self, target: swift.Target, hint: Hint) -> None:
+        with self._guard:
+            self._hints[target] = hint
+            self._hints.move_to_end(target)
+            while len(self._hints) > self._size:
+                self._hints.popitem(last=False)
+
+    def forget(self, target: swift.Target) -> None:
+        """Messages below the hint may be free again (a release, a ghost)."""
+        with self._guard:
+            self._hints.pop(target, None)
 
 
 class _QueueLock:
-    __slots__ = ('_lock', '__weakref__')
+    """The lock of one queue in this process, and the claimers waiting for
+    it: whoever gets the lock serves every claimer waiting (a shared round)."""
+
+    __slots__ = ('_lock', '_guard', '_waiting', '__weakref__')
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._guard = threading.Lock()
+        self._waiting: list[Ticket] = []
+
+    def wait(self, ticket: Ticket) -> None:
+        """Queue up for the next round (a ticket skipped by the last one first)."""
+        with self._guard:
+            self._waiting.insert(0 if ticket.skipped else len(self._waiting), ticket)
+
+    def waiting(self, ticket: Ticket) -> list[Ticket]:
+        """Under the lock: the claimers a round started now serves, if
+        ``ticket`` is still among them (else another round took it)."""
+        with self._guard:
+            if ticket not in self._waiting:
+                return []
+            self._waiting.remove(ticket)
+            taken = self._waiting[:SHARED - 1]
+            self._waiting = self._waiting[SHARED - 1:]
+            return [t for t in taken if t.skipped] + [ticket] + [
+                t for t in taken if not t.skipped]
 
     def __enter__(self) -> '_QueueLock':
         self._lock.acquire()
@@ -180,56 +287,186 @@ class Claims:
         self._sleep = sleep
         self._bulk = bulk_delete
         self._locks = QueueLocks()
+        self._hints = Hints()
         self._pool = concurrent.futures.ThreadPoolExecutor(WRITERS, 'claim-writer')
 
     # -- taking free messages ---------------------------------------------------
     def take(self, target: swift.Target, record: QueueRecord, intent: Intent, limit: int,
-             budget: RowBudget) -> dict[str, tuple[views.BatchView, list[int]]]:
+             budget: RowBudget,
+             write_record: Callable[[list[str]], None] | None = None
+             ) -> Ticket:
         """Claim up to ``limit`` free messages for ``intent`` (a TAKE).
-        Returns, per batch, the view as read (claim counts before this
-        claim) and the indexes this claim now holds."""
-        won: dict[str, tuple[views.BatchView, list[int]]] = {}
-        for _ in range(ATTEMPTS):
-            need = limit - sum(len(indexes) for _, indexes in won.values())
-            if need <= 0:
-                break
-            with self._locks.hold(target):                                  # 1. read
-                started = self._clock.monotonic()
-                free = self._free(target, record, need, won, budget)
-                writes = self._write(target, intent, free.views, free.picks, started)  # 2, 3
-            if not writes:
-                if not free.young:
-                    break
-                self._sleep(2 * self._settle)   # only unsettled batches: wait once
+        The ticket's ``won`` has, per batch, the view as read (claim counts
+        before this claim) and the indexes this claim now holds; its
+        ``bodies`` the bodies of those batches read during the settle wait.
+        The claimers of this process waiting for the queue share rounds."""
+        ticket, attempts, rounds = Ticket(intent, limit, write_record=write_record), 0, 0
+        while attempts < ATTEMPTS and rounds < 4 * ATTEMPTS and ticket.need > 0:
+            rounds += 1
+            self._round(target, record, ticket, budget)
+            if ticket.error is not None:
+                raise ticket.error
+            if ticket.skipped:
+                continue          # served first in a later round
+            attempts += 1
+            if ticket.picked:
                 continue
-            verdict = self._settle_and_verify(target, intent, writes)       # 4, 5, 6
-            now = self._clock.time()
-            for batch, after in verdict.won.items():
-                mask = after.state.claim(intent.claim_id).mask
-                held = [i for i in free.picks[batch]
+            if ticket.settles is None:
+                break
+            # Only batches still settling: wait for them, then look again.
+            wait = ticket.settles - self._clock.time()
+            self._sleep(min(2 * self._settle, max(0.0, wait)))
+        return ticket
+
+    def _round(self, target: swift.Target, record: QueueRecord, ticket: Ticket,
+               budget: RowBudget) -> None:
+        """Serve ``ticket`` in a shared round: lead one (serving every
+        claimer waiting for the queue's lock, this one first) or wait for
+        the round another claimer leads for it."""
+        queue = self._locks.hold(target)
+        ticket.served.clear()
+        queue.wait(ticket)
+        with queue:                                                         # 1. read
+            tickets = queue.waiting(ticket)
+            try:
+                if tickets:
+                    started = self._clock.monotonic()
+                    free = self._free(target, record, tickets, budget)
+                    writes = self._write_in_turn(target, self._changes(free),  # 2, 3
+                                                 tickets, started)
+            except BaseException as exc:
+                _serve(tickets, exc)
+                raise
+        if not tickets:
+            ticket.served.wait()
+            return
+        try:
+            # Bodies never change: read them while the writes settle; and
+            # write each claim record now, naming every message picked (a
+            # superset of what the claim keeps: readers of a record only
+            # ever use the messages the batch states give the claim).
+            bodies = self._pool.submit(_counted, self._client, functools.partial(
+                self._reader.bodies, target, [w.view.batch for w in writes if w.name]))
+            records = self._records(free, writes, tickets)
+            verdict = (self._settle_and_verify(target, writes)              # 4, 5, 6
+                       if writes else Verdict({}, {}))
+            self._hand_out(free, verdict, tickets, self._joined(bodies))
+            for future, ticket in records:
+                outcome = self._joined(future, fail=True)
+                if isinstance(outcome, Exception) and ticket.won:
+                    ticket.error = outcome   # its claim has no record: a 503
+        except BaseException as exc:
+            _serve(tickets, exc)
+            raise
+        _serve(tickets, None)
+
+    def _free(self, target: swift.Target, record: QueueRecord, tickets: list[Ticket],
+              budget: RowBudget) -> Free:
+        """Free messages from where they start (the queue's hint, else the
+        cut), handed out to ``tickets`` in order; one listing for all. A
+        batch whose newest state write is younger than 2Δ is skipped: a
+        racing write of that generation may still land, and nobody may build
+        on a state that can still change. Remembers the new hint."""
+        now, free = self._clock.time(), Free()
+        need = {id(t): t.need for t in tickets}
+        for t in tickets:
+            t.picked, t.skipped, t.settles = False, False, None
+        hint = HintFinder(record.cut, now)
+        start = self._hints.start(target, record, now)
+        page = min(self._reader.page, 50 + 4 * sum(need.values()))
+        for view in self._reader.scan(target, start, budget, page=page):
+            young = now - view.newest_write() < 2 * self._settle
+            hint.see(view, young)
+            indexes = [i for i in view.indexes() if view.status(i, now) == views.FREE]
+            if not indexes:
+                continue
+            if young:
+                settles = view.newest_write() + 2 * self._settle
+                free.settles = min(free.settles or settles, settles)
+                continue
+            for t in tickets:
+                if need[id(t)] <= 0 or view.batch in t.won or not indexes:
+                    continue
+                mine, indexes = indexes[:need[id(t)]], indexes[need[id(t)]:]
+                need[id(t)] -= len(mine)
+                free.views[view.batch] = view
+                free.picks.setdefault(view.batch, []).append((t, mine))
+            if not any(n > 0 for n in need.values()):
+                break
+        self._hints.remember(target, hint.hint(budget.exhausted))
+        for t in tickets:
+            t.settles = free.settles
+        return free
+
+    def peek(self, target: swift.Target, record: QueueRecord) -> bool:
+        """Whether the queue has a free message a claim could take now: one
+        listing of at most a page, from where free messages start (the
+        long-poll check: ``longpoll.Pollers``). Moves the hint on."""
+        now, budget = self._clock.time(), RowBudget(self._reader.page)
+        hint = HintFinder(record.cut, now)
+        found = False
+        for view in self._reader.scan(target, self._hints.start(target, record, now),
+                                      budget, page=self._reader.page):
+            young = now - view.newest_write() < 2 * self._settle
+            hint.see(view, young)
+            if not young and any(view.status(i, now) == views.FREE for i in view.indexes()):
+                found = True
+                break
+        self._hints.remember(target, hint.hint(budget.exhausted))
+        return found
+
+    def _changes(self, free: Free) -> list[Change]:
+        """One state per batch with the holds of every ticket picking from it."""
+        now, changes = self._clock.time(), []
+        for batch, picks in free.picks.items():
+            view = free.views[batch]
+            for ticket, indexes in picks:
+                view = dataclasses.replace(view, state=ticket.intent.apply(view, indexes, now))
+            changes.append(Change(free.views[batch], view.state,
+                                  tuple(t.intent for t, _ in picks)))
+        return changes
+
+    def _records(self, free: Free, writes: list[Write], tickets: list[Ticket]
+                 ) -> list[tuple[concurrent.futures.Future, Ticket]]:
+        """Start writing the claim record of each ticket with a write."""
+        written = {w.view.batch for w in writes if w.name}
+        started = []
+        for ticket in tickets:
+            ids = [naming.message_id(batch, i) for batch, picks in free.picks.items()
+                   if batch in written for t, indexes in picks if t is ticket for i in indexes]
+            ids += [naming.message_id(b, i) for b, (_, held) in ticket.won.items() for i in held]
+            if ids and ticket.write_record is not None:
+                started.append((self._pool.submit(_counted, self._client, functools.partial(
+                    ticket.write_record, sorted(set(ids)))), ticket))
+        return started
+
+    def _joined(self, future: concurrent.futures.Future, fail: bool = False) -> Any:
+        """A prefetch's result, its Swift requests counted for this thread
+        (nothing when it failed: the bodies are read again later; with
+        ``fail``, the exception)."""
+        outcome, requests = future.result()
+        self._client.add_thread_count(requests)
+        if isinstance(outcome, Exception):
+            return outcome if fail else {}
+        return outcome
+
+    def _hand_out(self, free: Free, verdict: Verdict, tickets: list[Ticket],
+                  bodies: dict[str, list[Any]]) -> None:
+        """Each ticket keeps the messages the verified state gives its claim."""
+        now = self._clock.time()
+        for batch, picks in free.picks.items():
+            after = verdict.after.get(batch)
+            for ticket, indexes in picks:
+                cid = ticket.intent.claim_id
+                if cid not in verdict.won.get(batch, ()):
+                    continue
+                mask = after.state.claim(cid).mask
+                held = [i for i in indexes
                         if mask >> i & 1 and after.status(i, now) != views.GONE]
                 if held:
-                    won[batch] = (free.views[batch], held)
-        return won
-
-    def _free(self, target: swift.Target, record: QueueRecord, need: int,
-              exclude: dict, budget: RowBudget) -> Free:
-        """Free messages from the cut on. A batch whose newest state write is
-        younger than 2Δ is skipped: a racing write of that generation may
-        still land, and nobody may build on a state that can still change."""
-        now, free = self._clock.time(), Free()
-        for view in self._reader.scan(target, naming.cut_marker(record.cut), budget):
-            indexes = [i for i in view.indexes() if view.status(i, now) == views.FREE]
-            if view.batch in exclude or not indexes:
-                continue
-            if now - view.newest_write() < 2 * self._settle:
-                free.young = True
-                continue
-            free.views[view.batch] = view
-            free.picks[view.batch] = indexes[:need - free.count]
-            if free.count >= need:
-                break
-        return free
+                    ticket.won[batch] = (free.views[batch], held)
+                    if batch in bodies:
+                        ticket.bodies[batch] = bodies[batch]
 
     # -- renewing and releasing -------------------------------------------------
     def renew(self, target: swift.Target, claim: ClaimRecord, expires: int,
@@ -241,6 +478,7 @@ class Claims:
     def release(self, target: swift.Target, claim: ClaimRecord) -> None:
         """Free the claim's messages."""
         self._change_held(target, claim, Intent(RELEASE, claim.claim_id))
+        self._hints.forget(target)
 
     def _change_held(self, target: swift.Target, claim: ClaimRecord, intent: Intent) -> bool:
         """Apply ``intent`` to every batch where the claim holds a live
@@ -254,26 +492,24 @@ class Claims:
                         if _holds_live(v, claim.claim_id, now)}
                 if not held:
                     return attempt > 0
-                writes = self._write(target, intent, held,                  # 2, 3
-                                     {b: list(v.indexes()) for b, v in held.items()}, started)
-            verdict = self._settle_and_verify(target, intent, writes)       # 4, 5, 6
+                changes = [Change(v, intent.apply(v, list(v.indexes()), now), (intent,))
+                           for v in held.values()]
+                writes = self._write(target, changes, started)              # 2, 3
+            verdict = self._settle_and_verify(target, writes)               # 4, 5, 6
             pending = set(held) - set(verdict.won)
             if not pending:
                 return True
         raise errors.Conflict('The claim is being changed concurrently; try again.')
 
     # -- the steps of a round ---------------------------------------------------
-    def _write(self, target: swift.Target, intent: Intent,
-               read: dict[str, views.BatchView], indexes: dict[str, list[int]],
-               started: float) -> list[Write]:
+    def _write(self, target: swift.Target, changes: list[Change], started: float
+               ) -> list[Write]:
         """Steps 2 and 3 for every batch read, the batches in parallel (a
         round that touches many batches still writes within Δ of its read).
         When Swift fails for one batch, the others' writes are withdrawn
         before the error goes up."""
-        now = self._clock.time()
-        calls = [functools.partial(self._write_state, target, view,
-                                   intent.apply(view, indexes[batch], now), started)
-                 for batch, view in read.items()]
+        calls = [functools.partial(self._write_state, target, c.view, c.state, started,
+                                   c.intents) for c in changes]
         outcomes = self._parallel(calls)
         writes = [o for o in outcomes if isinstance(o, Write)]
         failures = [o for o in outcomes if isinstance(o, Exception)]
@@ -282,6 +518,32 @@ class Claims:
                 if write.name:
                     self._delete_quietly(target, write.name)
             raise failures[0]
+        return writes
+
+    def _write_in_turn(self, target: swift.Target, changes: list[Change],
+                       tickets: list[Ticket], started: float) -> list[Write]:
+        """Steps 2 and 3 of a shared round: WAVE batches side by side, wave
+        after wave, while half of Δ is left since the read (every write of
+        the round is measured from that one read; in a Swift short of CPU,
+        parallel PUTs end no sooner than PUTs in turn). The tickets whose
+        picks were not written are skipped: served first by the next round."""
+        writes: list[Write] = []
+        written: set[str] = set()
+        for n in range(0, len(changes), WAVE):
+            if n and self._clock.monotonic() - started > self._settle / 2:
+                break
+            try:
+                writes += self._write(target, changes[n:n + WAVE], started)
+            except Exception:
+                for write in writes:
+                    if write.name:
+                        self._delete_quietly(target, write.name)
+                raise
+            written.update(i.claim_id for c in changes[n:n + WAVE] for i in c.intents)
+        for ticket in tickets:
+            ticket.picked = ticket.intent.claim_id in written
+            ticket.skipped = not ticket.picked and any(
+                ticket.intent in c.intents for c in changes)
         return writes
 
     def _parallel(self, calls: list[Callable[[], Any]]) -> list[Any]:
@@ -297,7 +559,8 @@ class Claims:
         return outcomes
 
     def _write_state(self, target: swift.Target, view: views.BatchView,
-                     state: encoding.BatchState, started: float) -> Write | None:
+                     state: encoding.BatchState, started: float,
+                     intents: tuple[Intent, ...] = ()) -> Write | None:
         """Extend the body if ``state`` needs it, then PUT generation n+1.
         None when the body is gone (nothing to claim)."""
         needed = view.object_expiry(state)
@@ -311,52 +574,55 @@ class Claims:
         self._client.put_object(target, name, b'', encoding.encode_state(state),
                                 {'X-Delete-At': str(needed)})
         if self._clock.monotonic() - started <= self._settle:
-            return Write(view, name)
+            return Write(view, name, intents)
         # It may have landed after a racing writer verified, or after a reader
         # built on this generation: it must not count (design.md, "Claims").
         LOG.info('state write %s came later than the settle delay; withdrawn', name)
         metrics.claim_write('withdrawn')
         self._client.delete_object(target, name)
-        return Write(view, None)
+        return Write(view, None, intents)
 
-    def _settle_and_verify(self, target: swift.Target, intent: Intent,
-                           writes: list[Write]) -> Verdict:
+    def _settle_and_verify(self, target: swift.Target, writes: list[Write]) -> Verdict:
         """Steps 4 to 6."""
         self._sleep(self._settle)
         after = self._reader.batches(target, [w.view.batch for w in writes],
                                      self._reader.budget())
-        won: dict[str, views.BatchView] = {}
+        won: dict[str, set[str]] = {}
         for write in writes:
             view = after.get(write.view.batch)
-            carried = view is not None and intent.carried(view.state)
+            carried = [i for i in write.intents
+                       if view is not None and i.carried(view.state)]
             if carried and write.name:
-                won[view.batch] = view
+                won[view.batch] = {i.claim_id for i in carried}
                 metrics.claim_write('won')
             elif write.name:
                 metrics.claim_write('lost')
                 # A lost write helps nobody, and one a listing did not show
                 # yet would otherwise surface later and take messages.
                 self._client.delete_object(target, write.name)
-            elif carried and intent.kind == TAKE:
-                self._exorcise(target, view, intent)
-            elif carried:
-                won[view.batch] = view   # a withdrawn renewal/release in effect anyway
+            elif any(i.kind == TAKE for i in carried):
+                self._exorcise(target, view, [i for i in carried if i.kind == TAKE])
+            elif carried:   # a withdrawn renewal/release in effect anyway
+                won[view.batch] = {i.claim_id for i in carried}
             if view is not None:
                 self._tidy(target, view)
-        return Verdict(won, {w.view.batch for w in writes} - set(won))
+        return Verdict(won, after)
 
-    def _exorcise(self, target: swift.Target, view: views.BatchView, intent: Intent) -> None:
-        """A withdrawn claim that a reader merged before it was withdrawn
-        lives on in a newer generation: write it out again (best effort), so
-        its messages do not wait for the claim to expire."""
-        release = Intent(RELEASE, intent.claim_id)
-        metrics.claim_write('exorcised')
+    def _exorcise(self, target: swift.Target, view: views.BatchView,
+                  intents: list[Intent]) -> None:
+        """Withdrawn claims that a reader merged before they were withdrawn
+        live on in a newer generation: write them out again (best effort),
+        so their messages do not wait for the claims to expire."""
+        state = view.state
+        for intent in intents:
+            metrics.claim_write('exorcised')
+            state = _without(state, intent.claim_id)
         try:
-            self._write_state(target, view, release.apply(view, [], self._clock.time()),
-                              self._clock.monotonic())
+            self._write_state(target, view, state, self._clock.monotonic())
         except errors.StorageUnavailable as exc:
-            LOG.warning('ghost claim %s stays until it expires: %s', intent.claim_id,
-                        exc.description)
+            LOG.warning('ghost claims %s stay until they expire: %s',
+                        ','.join(i.claim_id for i in intents), exc.description)
+        self._hints.forget(target)
 
     def _tidy(self, target: swift.Target, view: views.BatchView) -> None:
         """Drop state generations older than the previous one once there are
@@ -428,6 +694,51 @@ def _holds_live(view: views.BatchView, claim_id: str, now: float) -> bool:
     claim = view.state.claim(claim_id)
     return claim is not None and any(
         claim.holds(i) and view.status(i, now) != views.GONE for i in view.indexes())
+
+
+def _serve(tickets: list[Ticket], error: BaseException | None) -> None:
+    """A round is over for ``tickets``: wake the claimers waiting for it."""
+    for ticket in tickets:
+        ticket.error = error or ticket.error
+        ticket.served.set()
+
+
+class HintFinder:
+    """Follows a claim listing to the first batch that may have a free
+    message now or soon (not wholly gone, held or delayed, or too young to
+    judge): the next listing may start there."""
+
+    def __init__(self, cut: int, now: float) -> None:
+        self._cut, self._now = cut, now
+        self._first: str | None = None
+        self._last: str | None = None
+        self._until = now + HINT_LIFE
+
+    def see(self, view: views.BatchView, young: bool) -> None:
+        if self._first is not None:
+            return
+        statuses = [view.status(i, self._now) for i in view.indexes()]
+        if young or views.FREE in statuses:
+            self._first = view.batch
+            return
+        self._last = view.batch
+        for i, status in enumerate(statuses):
+            if status == views.CLAIMED:
+                self._until = min(self._until, view.state.holder(i, self._now).expires)
+            elif status == views.DELAYED:
+                self._until = min(self._until, view.created + view.info.delays[i])
+
+    def hint(self, exhausted: bool) -> Hint:
+        """Where the next listing starts: before the first batch that may
+        be free; after the last one seen when none was (a listing cut short
+        by its row budget goes on from there too)."""
+        if self._first is not None:
+            marker = naming.batch_prefix(self._first)[:-1]
+        elif self._last is not None:
+            marker = naming.batch_end_marker(self._last)
+        else:
+            marker = naming.cut_marker(self._cut)
+        return Hint(self._cut, marker, self._until)
 
 
 def _outcome(call: Callable[[], Any]) -> Any:

@@ -134,10 +134,12 @@ class QueueReader:
         return bodies
 
     def messages(self, target: swift.Target, picks: list[tuple[views.BatchView, int]],
-                 now: float) -> list[StoredMessage]:
+                 now: float, known: dict[str, list[Any]] | None = None
+                 ) -> list[StoredMessage]:
         """The picked messages (view, index) with their bodies, in order;
-        one GET per batch."""
-        bodies = self.bodies(target, (v.batch for v, _ in picks))
+        one GET per batch whose body is not ``known`` already."""
+        bodies = dict(known or {})
+        bodies.update(self.bodies(target, {v.batch for v, _ in picks} - set(bodies)))
         return [message(view, index, bodies[view.batch][index], now)
                 for view, index in picks if view.batch in bodies]
 

@@ -250,19 +250,24 @@ class MessageStore:
         now = self.now()
         cid = naming.claim_id(self._clock.micros(), self._clock.nonce(40))
         expires = math.ceil(now + ttl)   # one expiry: the states and the record
-        won = self.claims.take(target, record, Intent(TAKE, cid, expires, grace), limit,
-                               self._reader.budget())
-        if not won:
+
+        def write_record(ids: list[str]) -> None:   # during the round's settle wait
+            self.claims.write_record(target, ClaimRecord(cid, ttl, grace, now, expires,
+                                                         tuple(ids)))
+        taken = self.claims.take(target, record, Intent(TAKE, cid, expires, grace), limit,
+                                 self._reader.budget(), write_record)
+        if not taken.won:
             return cid, [], []
-        picks = [(view, i) for view, indexes in won.values() for i in indexes]
-        messages = self._reader.messages(target, picks, self.now())
+        picks = [(view, i) for view, indexes in taken.won.values() for i in indexes]
+        messages = self._reader.messages(target, picks, self.now(), taken.bodies)
         dead = [m for m in messages if max_claims and m.claim_count >= max_claims]
         claimed = [dataclasses.replace(m, claim_id=cid, claim_count=m.claim_count + 1)
                    for m in messages if m not in dead]
-        if claimed:
-            self.claims.write_record(target, ClaimRecord(
-                cid, ttl, grace, now, expires, tuple(m.id for m in claimed)))
         return cid, claimed, dead
+
+    def claimable(self, project: str, queue: str, record: QueueRecord) -> bool:
+        """Whether a claim could take a message now (one bounded listing)."""
+        return self.claims.peek(self.container(project, queue), record)
 
     def read_claim(self, project: str, queue: str, record: QueueRecord,
                    cid: str) -> ClaimRecord | None:

@@ -146,7 +146,7 @@ class Responders:
     # messages
     def message_list(self, c: Caller, body: dict[str, Any]) -> Reply:
         queue = required(body, 'queue_name')
-        params = query(body, ('marker',), ('limit',),
+        params = query(body, ('marker',), ('limit', 'wait'),
                        ('echo', 'include_claimed', 'include_delayed'))
         found, marker = self.service.list_messages(c.project, queue, c.client_id, **params)
         return 200, render.message_page(queue, found, marker, params)
@@ -187,7 +187,7 @@ class Responders:
         queue = required(body, 'queue_name')
         claim = members(body, ('ttl', 'grace'), self.small, self.limits)
         claim_id, found = self.service.create_claim(c.project, queue, c.client_id, claim,
-                                                    body.get('limit'))
+                                                    body.get('limit'), body.get('wait'))
         return (201 if found else 204), render.claimed(found, queue, claim_id)
 
     def claim_get(self, c: Caller, body: dict[str, Any]) -> Reply:

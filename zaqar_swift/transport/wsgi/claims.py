@@ -24,7 +24,8 @@ class Collection:
     def on_post(self, req: falcon.Request, resp: falcon.Response, queue: str) -> None:
         claim_id, messages = self._service.create_claim(
             req.context.project, queue, req.context.client_id,
-            inputs.document(req, self._limit), req.get_param_as_int('limit'))
+            inputs.document(req, self._limit), req.get_param_as_int('limit'),
+            req.get_param_as_int('wait'))
         if not messages:
             resp.status = falcon.HTTP_204
             return

@@ -17,6 +17,7 @@ from zaqar_swift.transport.wsgi import output
 def _listing_query(req: falcon.Request) -> dict[str, Any]:
     query = {'marker': req.get_param('marker'),
              'limit': req.get_param_as_int('limit'),
+             'wait': req.get_param_as_int('wait'),
              'echo': req.get_param_as_bool('echo'),
              'include_claimed': req.get_param_as_bool('include_claimed'),
              'include_delayed': req.get_param_as_bool('include_delayed')}
