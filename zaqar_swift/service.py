@@ -63,6 +63,8 @@ class MessagingService:
         self.topics = topics
         # Pools and flavors (zaqar_swift.pools; None: pooling is disabled).
         self.pools = pools
+        # Long polling (?wait=N): one look at Swift per queue and interval.
+        self.pollers = pollers or longpoll.Pollers(1.0, 8)
 
     def _store_for(self, record: QueueRecord) -> MessageStore:
         """The message store of the queue's pool: the one seam through which
@@ -80,8 +82,6 @@ class MessagingService:
             raise errors.NotFound('Pooling is not enabled in this deployment '
                                   '([pooling] enabled).')
         return self.pools
-        # Long polling (?wait=N): one look at Swift per queue and interval.
-        self.pollers = pollers or longpoll.Pollers(1.0, 8)
 
     # -- request accounting ---------------------------------------------------
     def reset_request_count(self) -> None:
