@@ -34,11 +34,13 @@ import collections
 import concurrent.futures
 import dataclasses
 import functools
+import itertools
 import json
 import logging
 import math
 import threading
 import weakref
+import zlib
 from typing import Any, Callable
 
 from zaqar_swift import errors
@@ -60,6 +62,8 @@ SHARED = 8           # claimers one shared round serves at most
 WAVE = 1             # state writes of a shared round sent side by side
 HINT_LIFE = 5.0      # seconds a listing start hint is trusted at most
 HINTS = 10000        # queues whose hint a process keeps (least recently used go)
+PEER_LIFE = 3.0      # seconds a process counts another claiming the same queue
+PEERS = 8            # claiming processes of one queue that split its batches at most
 TAKE, RENEW, RELEASE = 'take', 'renew', 'release'
 
 
@@ -222,6 +226,48 @@ class Hints:
             self._hints.pop(target, None)
 
 
+class Peers:
+    """The other processes claiming from each queue, as this process saw
+    them: the writers of young state objects in its claim listings (a state
+    object's writer number starts with its process's token). While others
+    claim, each process first takes the settled batches that hash to its
+    share, so rounds of several processes rarely write the same batches and
+    lose to each other; the others' share is still taken when its own runs
+    out. Only a preference: exclusivity is the verify step's, never this."""
+
+    def __init__(self, token: int, size: int = HINTS) -> None:
+        self.token = token
+        self._seen: collections.OrderedDict[swift.Target, dict[int, float]] = \
+            collections.OrderedDict()
+        self._size = size
+        self._guard = threading.Lock()
+
+    def see(self, target: swift.Target, view: views.BatchView, now: float) -> None:
+        """Note the foreign writers of a young view's newest generation."""
+        for row in view.gen_rows:
+            writer = naming.state_writer(row['name'])
+            if writer is not None and writer >> 16 != self.token:
+                with self._guard:
+                    self._seen.setdefault(target, {})[writer >> 16] = now
+                    self._seen.move_to_end(target)
+                    while len(self._seen) > self._size:
+                        self._seen.popitem(last=False)
+
+    def share(self, target: swift.Target, now: float) -> tuple[int, int]:
+        """(this process's place, how many split the queue): (0, 1) alone."""
+        with self._guard:
+            seen = self._seen.get(target, {})
+            for token in [t for t, when in seen.items() if now - when > PEER_LIFE]:
+                del seen[token]
+            tokens = sorted([self.token] + sorted(seen)[:PEERS - 1])
+        return tokens.index(self.token), len(tokens)
+
+
+def _mine(batch: str, place: int, count: int) -> bool:
+    """Whether ``batch`` falls in the share ``place`` of ``count``."""
+    return count == 1 or zlib.crc32(batch.encode('ascii')) % count == place
+
+
 class _QueueLock:
     """The lock of one queue in this process, and the claimers waiting for
     it: whoever gets the lock serves every claimer waiting (a shared round)."""
@@ -288,6 +334,8 @@ class Claims:
         self._bulk = bulk_delete
         self._locks = QueueLocks()
         self._hints = Hints()
+        self._peers = Peers(clock.nonce(16))
+        self._writes = itertools.count(clock.nonce(16))   # writer numbers: token, counter
         self._pool = concurrent.futures.ThreadPoolExecutor(WRITERS, 'claim-writer')
 
     # -- taking free messages ---------------------------------------------------
@@ -366,17 +414,23 @@ class Claims:
         cut), handed out to ``tickets`` in order; one listing for all. A
         batch whose newest state write is younger than 2Δ is skipped: a
         racing write of that generation may still land, and nobody may build
-        on a state that can still change. Remembers the new hint."""
+        on a state that can still change. While other processes claim from
+        the queue (Peers), the batches of this process's share go first and
+        the others' only make up what is missing. Remembers the new hint."""
         now, free = self._clock.time(), Free()
         need = {id(t): t.need for t in tickets}
         for t in tickets:
             t.picked, t.skipped, t.settles = False, False, None
         hint = HintFinder(record.cut, now)
         start = self._hints.start(target, record, now)
-        page = min(self._reader.page, 50 + 4 * sum(need.values()))
+        place, count = self._peers.share(target, now)
+        page = min(self._reader.page, 50 + 4 * count * sum(need.values()))
+        theirs: list[views.BatchView] = []   # settled, free, another process's share
         for view in self._reader.scan(target, start, budget, page=page):
             young = now - view.newest_write() < 2 * self._settle
             hint.see(view, young)
+            if young:
+                self._peers.see(target, view, now)
             indexes = [i for i in view.indexes() if view.status(i, now) == views.FREE]
             if not indexes:
                 continue
@@ -384,19 +438,33 @@ class Claims:
                 settles = view.newest_write() + 2 * self._settle
                 free.settles = min(free.settles or settles, settles)
                 continue
-            for t in tickets:
-                if need[id(t)] <= 0 or view.batch in t.won or not indexes:
-                    continue
-                mine, indexes = indexes[:need[id(t)]], indexes[need[id(t)]:]
-                need[id(t)] -= len(mine)
-                free.views[view.batch] = view
-                free.picks.setdefault(view.batch, []).append((t, mine))
+            if not _mine(view.batch, place, count):
+                theirs.append(view)
+                continue
+            self._pick(free, view, indexes, tickets, need)
             if not any(n > 0 for n in need.values()):
                 break
+        for view in theirs:
+            if not any(n > 0 for n in need.values()):
+                break
+            self._pick(free, view, [i for i in view.indexes()
+                                    if view.status(i, now) == views.FREE], tickets, need)
         self._hints.remember(target, hint.hint(budget.exhausted))
         for t in tickets:
             t.settles = free.settles
         return free
+
+    @staticmethod
+    def _pick(free: Free, view: views.BatchView, indexes: list[int],
+              tickets: list[Ticket], need: dict[int, int]) -> None:
+        """Hand the free ``indexes`` of ``view`` to the tickets in order."""
+        for t in tickets:
+            if need[id(t)] <= 0 or view.batch in t.won or not indexes:
+                continue
+            mine, indexes = indexes[:need[id(t)]], indexes[need[id(t)]:]
+            need[id(t)] -= len(mine)
+            free.views[view.batch] = view
+            free.picks.setdefault(view.batch, []).append((t, mine))
 
     def peek(self, target: swift.Target, record: QueueRecord) -> bool:
         """Whether the queue has a free message a claim could take now: one
@@ -570,7 +638,10 @@ class Claims:
                                          {'X-Delete-At': str(needed)})
             except swift.Missing:
                 return None
-        name = naming.gen_object(view.batch, view.gen + 1, self._clock.nonce(32))
+        # Writers of one generation never share a name: another process has
+        # another token (or, 1 in 65,536, the same and another counter value).
+        writer = self._peers.token << 16 | next(self._writes) & 0xffff
+        name = naming.gen_object(view.batch, view.gen + 1, writer)
         self._client.put_object(target, name, b'', encoding.encode_state(state),
                                 {'X-Delete-At': str(needed)})
         if self._clock.monotonic() - started <= self._settle:

@@ -257,6 +257,14 @@ def gen_object(batch: str, gen: int, writer: int) -> str:
     return 'm/%s/g%06x.%08x' % (batch, gen, writer & 0xffffffff)
 
 
+def state_writer(name: str) -> int | None:
+    """The writer number of a state object's name (``gen_object``), else None."""
+    head, dot, writer = name.rpartition('.')
+    if not dot or '/g' not in head or not _HEX.fullmatch(writer):
+        return None
+    return int(writer, 16)
+
+
 def tombstone_object(batch: str, index: int) -> str:
     return 'm/%s/x%02x' % (batch, index)
 
