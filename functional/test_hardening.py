@@ -225,3 +225,26 @@ def test_a_claim_record_written_after_its_expiry_is_not_refused(quick_api, fault
                     seconds=3.5, times=1))
     resp = t.post('/v2/queues/q/claims', json={'ttl': 2, 'grace': 0})
     assert resp.status_code == 201, h.describe(resp)
+
+
+def test_a_container_not_yet_visible_after_its_creation_is_not_a_404(api, faults):
+    """Found by bench/drain.py (two API processes posting to a new queue): the
+    object PUT after the container PUT may still meet a proxy that answers 404
+    for the new container. The post must not answer 404 for a queue that
+    exists: it tries again, and answers 503 (Retry-After) only when Swift
+    keeps answering so."""
+    t = h.Tenant(api.url)
+    t.create_queue('fresh')
+    # the first object PUT (container missing) and the one after the
+    # container PUT both meet a 404
+    rule = faults.add(Rule(method='PUT', path=r'\.fresh/m/.*/b$', action='fail', status=404,
+                           times=2))
+    resp = t.post('/v2/queues/fresh/messages', json={'messages': [{'body': 1, 'ttl': 300}]})
+    assert resp.status_code == 201, h.describe(resp)
+    assert faults.hits(rule) == 2
+    assert len(t.listed_ids('fresh', echo='true')) == 1
+    faults.clear()
+    faults.add(Rule(method='PUT', path=r'\.fresh/m/.*/b$', action='fail', status=404))
+    resp = t.post('/v2/queues/fresh/messages', json={'messages': [{'body': 2, 'ttl': 300}]})
+    assert resp.status_code == 503, h.describe(resp)
+    assert resp.headers.get('Retry-After')

@@ -32,6 +32,9 @@ BULK_MAX = 10000   # names in one bulk delete (Swift's max_deletes_per_request)
 # past when the request arrives). Readers never rely on an object's removal
 # to know it expired: they compare the times in names and content types.
 EXPIRY_FLOOR = 60
+# Pauses before the object PUT is tried again when a container just made is
+# not yet seen by the proxy (a container replica or a racing creator behind).
+NEW_CONTAINER_RETRIES = (0.05, 0.2)
 
 
 class Missing(errors.NotFound):
@@ -194,7 +197,18 @@ class SwiftClient:
             return self.put_object(where, name, body, content_type, headers)
         except Missing:
             self.put_container(where, policy)
+        for pause in NEW_CONTAINER_RETRIES:
+            try:
+                return self.put_object(where, name, body, content_type, headers)
+            except Missing:
+                LOG.info('PUT %s: the container just created is not seen yet; '
+                         'again in %.2f s', name, pause)
+                time.sleep(pause)
+        try:
             return self.put_object(where, name, body, content_type, headers)
+        except Missing:
+            raise errors.StorageUnavailable('The storage does not show a container it '
+                                            'has just created; try again.') from None
 
     def get_object(self, where: Target | str, name: str,
                    newest: bool = False) -> tuple[dict[str, str], bytes]:
