@@ -53,6 +53,7 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
+from functional.receiver import Receiver
 from zaqar_swift.testing.api import LocalApi
 from zaqar_swift.testing.keystone import LocalKeystone
 from zaqar_swift.testing.ports import free_port_block
@@ -295,3 +296,17 @@ def keystone_ws_factory(keystone: LocalKeystone, keystone_swift: LocalSwift,
     yield start
     for server in started:
         server.stop()
+
+
+@pytest.fixture
+def receivers() -> Iterator[Callable[..., Receiver]]:
+    """``receivers(behaviour=None)``: a real HTTP webhook receiver
+    (functional/receiver.py), closed at the end of the test."""
+    made: list[Receiver] = []
+
+    def make(behaviour=None) -> Receiver:
+        made.append(Receiver(behaviour))
+        return made[-1]
+    yield make
+    for receiver in made:
+        receiver.close()

@@ -58,18 +58,6 @@ def own_api(api_factory):
         api.stop()
 
 
-@pytest.fixture
-def receivers():
-    made: list[Receiver] = []
-
-    def make(behaviour=None) -> Receiver:
-        made.append(Receiver(behaviour))
-        return made[-1]
-    yield make
-    for receiver in made:
-        receiver.close()
-
-
 def _subscribe(t: Tenant, queue: str, subscriber: str, **extra: object) -> str:
     resp = t.post('/v2/queues/%s/subscriptions' % queue,
                   json=dict(extra, subscriber=subscriber, ttl=3600))

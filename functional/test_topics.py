@@ -265,18 +265,6 @@ def notify_api(api_factory):
     api.stop()
 
 
-@pytest.fixture
-def receivers():
-    made: list[Receiver] = []
-
-    def make(behaviour=None) -> Receiver:
-        made.append(Receiver(behaviour))
-        return made[-1]
-    yield make
-    for receiver in made:
-        receiver.close()
-
-
 def _numbers(receiver: Receiver) -> list[int]:
     return [b['body']['n'] for b in receiver.bodies() if b.get('Message_Type') == 'Notification']
 
