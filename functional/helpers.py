@@ -199,3 +199,14 @@ def wait_until(predicate: Callable[[], Any], timeout: float,
         if time.monotonic() >= deadline:
             raise AssertionError(f'{what} not reached within {timeout} s')
         time.sleep(interval)
+
+
+def answer_confirmation(base_url: str, request: dict, body_key: str = 'SubscribeBody'
+                        ) -> requests.Response:
+    """PUT a confirmation request's pre-signed URL (as the subscriber would)
+    with its ``SubscribeBody`` or ``UnsubscribeBody``, from a new Client-ID."""
+    headers = {k: request[k] for k in ('URL-Signature', 'URL-Paths', 'URL-Methods',
+                                       'URL-Expires', 'X-Project-ID')}
+    headers['Client-ID'] = str(uuid.uuid4())
+    return requests.put(base_url + request['URL-Paths'], headers=headers,
+                        json=request[body_key], timeout=30)

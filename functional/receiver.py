@@ -63,6 +63,10 @@ class Receiver:
     def bodies(self) -> list[Any]:
         return [body for _, body, _ in self.received]
 
+    def numbers(self) -> list[int]:
+        """The ``n`` of the bodies of the notifications received, in order."""
+        return [b['body']['n'] for b in self.bodies() if b.get('Message_Type') == 'Notification']
+
     def close(self) -> None:
         self.process.kill()
         self.process.wait(10)

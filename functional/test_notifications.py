@@ -13,14 +13,11 @@ from __future__ import annotations
 import collections
 import statistics
 import time
-import uuid
 
 import pytest
-import requests
 from aiosmtpd.controller import Controller
 
-from functional.helpers import Tenant, describe, wait_until
-from functional.receiver import Receiver
+from functional.helpers import Tenant, answer_confirmation, describe, wait_until
 from zaqar_swift.testing.ports import free_port_block
 
 FAST = {'poll_interval': 0.2, 'index_interval': 1.0, 'lease_ttl': 5.0, 'timeout': 5.0,
@@ -65,10 +62,6 @@ def _subscribe(t: Tenant, queue: str, subscriber: str, **extra: object) -> str:
     return resp.json()['subscription_id']
 
 
-def _numbers(receiver: Receiver) -> list[int]:
-    return [b['body']['n'] for b in receiver.bodies() if b.get('Message_Type') == 'Notification']
-
-
 def test_webhook_gets_zaqars_notification_body_templates_and_headers(notify_api, receivers):
     t = Tenant(notify_api.url)
     plain, templated, refusing = receivers(), receivers(), receivers({'status': 404})
@@ -105,14 +98,14 @@ def test_sigkill_right_after_posting_loses_no_notification(own_api, receivers):
     before = [len(h.received) for h in hooks]
     api.start()
     try:
-        wait_until(lambda: all(set(_numbers(h)) == set(range(100)) for h in hooks), 90,
+        wait_until(lambda: all(set(h.numbers()) == set(range(100)) for h in hooks), 90,
                    what='100 notifications at each of 3 subscribers after SIGKILL')
     except AssertionError:
-        print([sorted(set(range(100)) - set(_numbers(h))) for h in hooks])
+        print([sorted(set(range(100)) - set(h.numbers())) for h in hooks])
         print(api.log_tail(80))
         raise
     time.sleep(1.0)
-    duplicates = [len(_numbers(h)) - 100 for h in hooks]
+    duplicates = [len(h.numbers()) - 100 for h in hooks]
     with open(api.log_path, errors='replace') as log:
         retried = sum(1 for line in log if 'failed (' in line)
     print('\nSIGKILL after 100 messages: received before the kill %s, after restart '
@@ -134,13 +127,13 @@ def test_failing_subscriber_gets_everything_and_a_dead_one_slows_nobody(
         t.post_messages('mixed', [{'body': {'n': n}, 'ttl': 600}])
         posted[n] = time.time()
         time.sleep(0.5)
-    wait_until(lambda: set(_numbers(healthy)) == set(range(20)), 30, what='healthy has 20')
+    wait_until(lambda: set(healthy.numbers()) == set(range(20)), 30, what='healthy has 20')
     by_n = {body['body']['n']: round(at - posted[body['body']['n']], 2)
             for at, body, _ in healthy.received}
     print('\nlatency by message', by_n)
     latency = sorted(by_n.values())
     p50, p95 = statistics.median(latency), latency[int(len(latency) * 0.95) - 1]
-    wait_until(lambda: set(_numbers(flaky)) == set(range(20)), 90,
+    wait_until(lambda: set(flaky.numbers()) == set(range(20)), 90,
                what='the flaky subscriber has all 20 after its 30 s of 500s')
     print('\nwith a dead subscriber: healthy latency p50 %.3f s p95 %.3f s max %.3f s; '
           'flaky (500 for 30 s) got all 20 after %.1f s (%d attempts); dead attempts %d'
@@ -200,20 +193,15 @@ def test_confirmation_with_a_presigned_url(own_api, receivers):
     assert request['URL-Paths'] == '/v2/queues/confirmed/subscriptions/%s/confirm' % sid
     t.post_messages('confirmed', [{'body': {'n': 0}, 'ttl': 120}])
     time.sleep(2.0)
-    assert _numbers(hook) == []                       # nothing before confirmation
-    headers = {k: request[k] for k in ('URL-Signature', 'URL-Paths', 'URL-Methods',
-                                       'URL-Expires', 'X-Project-ID')}
-    headers['Client-ID'] = str(uuid.uuid4())
-    resp = requests.put(api.url + request['URL-Paths'], headers=headers,
-                        json=request['SubscribeBody'], timeout=30)
+    assert hook.numbers() == []                       # nothing before confirmation
+    resp = answer_confirmation(api.url, request)
     assert resp.status_code == 204, describe(resp)
     t.post_messages('confirmed', [{'body': {'n': 1}, 'ttl': 120}])
-    wait_until(lambda: 1 in _numbers(hook), 30, what='a notification once confirmed')
-    resp = requests.put(api.url + request['URL-Paths'], headers=headers,
-                        json=request['UnsubscribeBody'], timeout=30)
+    wait_until(lambda: 1 in hook.numbers(), 30, what='a notification once confirmed')
+    resp = answer_confirmation(api.url, request, 'UnsubscribeBody')
     assert resp.status_code == 204, describe(resp)
     wait_until(lambda: any(b['Message_Type'] == 'UnsubscribeConfirmation'
                            for b in hook.bodies()), 10, what='an unsubscribe confirmation')
     t.post_messages('confirmed', [{'body': {'n': 2}, 'ttl': 120}])
     time.sleep(2.0)
-    assert collections.Counter(_numbers(hook)) == {1: 1}
+    assert collections.Counter(hook.numbers()) == {1: 1}

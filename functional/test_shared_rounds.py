@@ -13,8 +13,7 @@ import threading
 import time
 import uuid
 
-from functional.test_store import make_store
-from zaqar_swift import errors
+from functional.test_store import claim_storm, make_store
 from zaqar_swift.storage.swift import claims as claim_rounds
 
 
@@ -68,34 +67,7 @@ def test_shared_rounds_in_two_processes_are_exclusive(swift):
     stores = [make_store(swift) for _ in range(2)]
     _, catalog, store = stores[0]
     project, record, posted = _queue(catalog, store, batches=30, size=5)
-    deliveries, refused, lock = {}, [], threading.Lock()
-    deadline = time.monotonic() + 150
-
-    def consume(n):
-        _, cat, st = stores[n % 2]
-        rec = cat.get(project, 'q')
-        while time.monotonic() < deadline:
-            began = time.monotonic()
-            cid, claimed, _ = st.claim(project, 'q', rec, ttl, ttl, 7)
-            ended = time.monotonic()
-            with lock:
-                for m in claimed:
-                    deliveries.setdefault(m.id, []).append((began, ended))
-                if len(deliveries) == len(posted):
-                    return
-            try:
-                st.delete(project, 'q', rec, [m.id for m in claimed], [cid], True)
-            except errors.ClaimMismatch as exc:
-                refused.append(str(exc))
-            if not claimed:
-                time.sleep(0.3)
-
-    with concurrent.futures.ThreadPoolExecutor(12) as pool:
-        list(pool.map(consume, range(12)))
-    doubles = 0
-    for spans in deliveries.values():
-        spans.sort()
-        doubles += sum(1 for (b1, _), (_, e2) in zip(spans, spans[1:]) if e2 < b1 + ttl)
+    deliveries, doubles, refused = claim_storm(stores, project, 'q', posted, 12, ttl, 0.3)
     print('delivered %d of %d, double deliveries %d, refused %d'
           % (len(deliveries), len(posted), doubles, len(refused)))
     assert set(deliveries) == set(posted)

@@ -104,34 +104,7 @@ def test_no_double_claims_across_independent_stores(swift):
     for start in range(0, 200, 5):
         posted += store.post(project, queue, record, 'p',
                              [(i, 600, 0) for i in range(start, start + 5)])
-    deliveries, refused, lock = {}, [], threading.Lock()
-    deadline = time.monotonic() + 150
-
-    def consume(idx):
-        _, cat, st = stores[idx]
-        rec = cat.get(project, queue)
-        while time.monotonic() < deadline:
-            began = time.monotonic()
-            cid, claimed, _ = st.claim(project, queue, rec, ttl, ttl, 7)
-            ended = time.monotonic()
-            with lock:
-                for m in claimed:
-                    deliveries.setdefault(m.id, []).append((began, ended))
-                if len(deliveries) == len(posted):
-                    return
-            try:
-                st.delete(project, queue, rec, [m.id for m in claimed], [cid], True)
-            except errors.ClaimMismatch as exc:
-                refused.append(str(exc))
-            if not claimed:
-                time.sleep(0.5)
-
-    with concurrent.futures.ThreadPoolExecutor(8) as pool:
-        list(pool.map(consume, range(8)))
-    doubles = 0
-    for spans in deliveries.values():
-        spans.sort()
-        doubles += sum(1 for (b1, _), (_, e2) in zip(spans, spans[1:]) if e2 < b1 + ttl)
+    deliveries, doubles, refused = claim_storm(stores, project, queue, posted, 8, ttl, 0.5)
     total = sum(len(v) for v in deliveries.values())
     print('deliveries %d of %d messages, double deliveries %d, refused deletes %d'
           % (total, len(deliveries), doubles, len(refused)))
@@ -154,3 +127,44 @@ def test_purge_hides_at_once_and_worker_reclaims(env):
     assert worker.run_once() == 3
     listed = store.list(project, queue, record, 'x', None, 10, True, True, True).messages
     assert [m.id for m in listed] == survivor
+
+
+def claim_storm(stores: list, project: str, queue: str, posted: list[str], consumers: int,
+                ttl: int, idle: float) -> tuple[dict[str, list], int, list[str]]:
+    """``consumers`` threads (consumer n on ``stores[n % len(stores)]``, each
+    ``make_store``'s triple) claim 7 at a time with ``ttl`` and delete what
+    they got, until every posted message was delivered (150 s at most);
+    sleeping ``idle`` after an empty claim. Returns the deliveries (message
+    id -> [(claim began, claim ended)]), how many deliveries came while an
+    earlier claim on the message was certainly live, and the refused deletes."""
+    deliveries: dict[str, list] = {}
+    refused: list[str] = []
+    lock = threading.Lock()
+    deadline = time.monotonic() + 150
+
+    def consume(n: int) -> None:
+        _, cat, st = stores[n % len(stores)]
+        rec = cat.get(project, queue)
+        while time.monotonic() < deadline:
+            began = time.monotonic()
+            cid, claimed, _ = st.claim(project, queue, rec, ttl, ttl, 7)
+            ended = time.monotonic()
+            with lock:
+                for m in claimed:
+                    deliveries.setdefault(m.id, []).append((began, ended))
+                if len(deliveries) == len(posted):
+                    return
+            try:
+                st.delete(project, queue, rec, [m.id for m in claimed], [cid], True)
+            except errors.ClaimMismatch as exc:
+                refused.append(str(exc))
+            if not claimed:
+                time.sleep(idle)
+
+    with concurrent.futures.ThreadPoolExecutor(consumers) as pool:
+        list(pool.map(consume, range(consumers)))
+    doubles = 0
+    for spans in deliveries.values():
+        spans.sort()
+        doubles += sum(1 for (b1, _), (_, e2) in zip(spans, spans[1:]) if e2 < b1 + ttl)
+    return deliveries, doubles, refused

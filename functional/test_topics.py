@@ -9,14 +9,11 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-import uuid
 
 import pytest
-import requests
 
 from functional.helpers import JSON_PATCH, Tenant, assert_json_error, describe, wait_until
-from functional.helpers import message_id, next_href
-from functional.receiver import Receiver
+from functional.helpers import answer_confirmation, message_id, next_href
 from zaqar_swift.storage.swift import naming
 from zaqar_swift.testing import processes
 from zaqar_swift.storage.swift.client import SwiftClient
@@ -265,10 +262,6 @@ def notify_api(api_factory):
     api.stop()
 
 
-def _numbers(receiver: Receiver) -> list[int]:
-    return [b['body']['n'] for b in receiver.bodies() if b.get('Message_Type') == 'Notification']
-
-
 def test_each_message_posted_to_a_topic_reaches_its_subscribers(notify_api, receivers):
     t = Tenant(notify_api.url)
     first, second, queue_hook = receivers(), receivers(), receivers()
@@ -283,7 +276,7 @@ def test_each_message_posted_to_a_topic_reaches_its_subscribers(notify_api, rece
     started = time.monotonic()
     for n in range(0, 6, 2):
         _post(t, 'alerts', {'n': n}, {'n': n + 1}, ttl=120)
-    wait_until(lambda: all(sorted(_numbers(h)) == list(range(6)) for h in (first, second)),
+    wait_until(lambda: all(sorted(h.numbers()) == list(range(6)) for h in (first, second)),
                30, what='six notifications at each topic subscriber')
     print('\ntopic fan-out: 6 messages at 2 subscribers in %.2f s'
           % (time.monotonic() - started))
@@ -291,10 +284,10 @@ def test_each_message_posted_to_a_topic_reaches_its_subscribers(notify_api, rece
     assert [b for b in first.bodies() if b['body']['n'] == 0] == [
         {'body': {'n': 0}, 'ttl': 120, 'queue_name': 'alerts', 'Message_Type': 'Notification'}]
     t.post_messages('alerts', [{'body': {'n': 100}, 'ttl': 120}])   # the queue
-    wait_until(lambda: _numbers(queue_hook) == [100], 30, what='the queue notification')
+    wait_until(lambda: queue_hook.numbers() == [100], 30, what='the queue notification')
     time.sleep(1.0)
-    assert sorted(_numbers(first)) == list(range(6))              # no queue message
-    assert sorted(_numbers(second)) == list(range(6))
+    assert sorted(first.numbers()) == list(range(6))              # no queue message
+    assert sorted(second.numbers()) == list(range(6))
 
 
 def test_a_failing_subscriber_is_retried_until_it_gets_everything(notify_api, receivers):
@@ -310,7 +303,7 @@ def test_a_failing_subscriber_is_retried_until_it_gets_everything(notify_api, re
     _post(t, 'flaky', {'n': 2}, ttl=300)
     wait_until(lambda: flaky.attempts, 30, what='a first delivery attempt')
     assert time.time() - flaky.started < 10, 'the machine is too slow for this test'
-    wait_until(lambda: sorted(set(_numbers(flaky))) == [0, 1, 2], 90,
+    wait_until(lambda: sorted(set(flaky.numbers())) == [0, 1, 2], 90,
                what='every message after the subscriber recovered')
     assert flaky.attempts > len(flaky.received)                   # it failed at first
     print('\nflaky topic subscriber: %d attempts, %d deliveries'
@@ -336,16 +329,12 @@ def test_a_topic_subscription_is_confirmed_through_its_own_presigned_url(api_fac
         assert request['URL-Paths'] == '/v2/topics/gated/subscriptions/%s/confirm' % sid
         _post(t, 'gated', {'n': 0})
         time.sleep(2.0)
-        assert _numbers(hook) == []                       # nothing before confirmation
-        headers = {k: request[k] for k in ('URL-Signature', 'URL-Paths', 'URL-Methods',
-                                           'URL-Expires', 'X-Project-ID')}
-        headers['Client-ID'] = str(uuid.uuid4())
-        resp = requests.put(api.url + request['URL-Paths'], headers=headers,
-                            json=request['SubscribeBody'], timeout=30)
+        assert hook.numbers() == []                       # nothing before confirmation
+        resp = answer_confirmation(api.url, request)
         assert resp.status_code == 204, describe(resp)
         assert t.get('/v2/topics/gated/subscriptions/' + sid).json()['confirmed'] is True
         _post(t, 'gated', {'n': 1})
-        wait_until(lambda: _numbers(hook) == [1], 30, what='a notification once confirmed')
+        wait_until(lambda: hook.numbers() == [1], 30, what='a notification once confirmed')
     finally:
         api.stop()
 
