@@ -27,6 +27,7 @@ from typing import Any, Callable, NamedTuple
 
 from zaqar_swift import errors
 from zaqar_swift import placement
+from zaqar_swift import validation
 from zaqar_swift.storage.swift import client as swift
 from zaqar_swift.storage.swift import naming
 from zaqar_swift.storage.swift.purger import PurgeWorker, Worker
@@ -277,12 +278,7 @@ class Pools:
 
     # -- pools ------------------------------------------------------------------
     def _page(self, limit: Any) -> int:
-        if limit is None:
-            return self.limits.default_page
-        if type(limit) is not int or not 0 < limit <= self.limits.max_per_page:
-            raise _invalid('Limit must be at least 1 and no greater than %d.'
-                           % self.limits.max_per_page)
-        return limit
+        return validation.page_limit(limit, self.limits.max_per_page, self.limits.default_page)
 
     def list_pools(self, marker: str | None = None, limit: Any = None,
                    detailed: bool = False) -> tuple[list[dict[str, Any]], str | None]:
