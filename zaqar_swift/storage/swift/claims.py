@@ -425,7 +425,7 @@ class Claims:
         start = self._hints.start(target, record, now)
         place, count = self._peers.share(target, now)
         page = min(self._reader.page, 50 + 4 * count * sum(need.values()))
-        theirs: list[views.BatchView] = []   # settled, free, another process's share
+        theirs: list[tuple[views.BatchView, list[int]]] = []   # another process's share
         for view in self._reader.scan(target, start, budget, page=page):
             young = now - view.newest_write() < 2 * self._settle
             hint.see(view, young)
@@ -439,16 +439,15 @@ class Claims:
                 free.settles = min(free.settles or settles, settles)
                 continue
             if not _mine(view.batch, place, count):
-                theirs.append(view)
+                theirs.append((view, indexes))
                 continue
             self._pick(free, view, indexes, tickets, need)
             if not any(n > 0 for n in need.values()):
                 break
-        for view in theirs:
+        for view, indexes in theirs:
             if not any(n > 0 for n in need.values()):
                 break
-            self._pick(free, view, [i for i in view.indexes()
-                                    if view.status(i, now) == views.FREE], tickets, need)
+            self._pick(free, view, indexes, tickets, need)
         self._hints.remember(target, hint.hint(budget.exhausted))
         for t in tickets:
             t.settles = free.settles
