@@ -51,6 +51,8 @@ class Ledger:
         # claim id -> (began, ended, ttl) of the request that made it
         self.claim_times: dict[str, tuple[float, float, int]] = {}
         self.deleted: set[int] = set()          # n
+        self.deleted_at: dict[str, float] = {}  # id -> when its delete was answered
+        self.started = time.monotonic()
         self.expected = 0
         self.all_deleted = threading.Event()
 
@@ -70,9 +72,13 @@ class Ledger:
                 self.claims_of[mid].add(claim_id)
                 self.number_of[mid] = n
 
-    def delete(self, numbers: list[int]) -> None:
+    def delete(self, messages: list[tuple[int, str]]) -> None:
+        """``messages`` ((number, id)) were deleted (204), or found gone (404)."""
         with self.lock:
-            self.deleted.update(numbers)
+            self.deleted.update(n for n, _mid in messages)
+            now = time.monotonic()
+            for _n, mid in messages:
+                self.deleted_at.setdefault(mid, now)
             if self.expected and len(self.deleted) >= self.expected \
                     and set(self.posted) <= self.deleted:
                 self.all_deleted.set()
@@ -84,6 +90,8 @@ class Ledger:
             claims_of = {mid: set(c) for mid, c in self.claims_of.items()}
             numbers = set(self.number_of.values())
             claim_times = dict(self.claim_times)
+            deleted_at = dict(self.deleted_at)
+            number_of = dict(self.number_of)
         server_errors = [a for a in answers if a.status >= 500]
         return {
             'requests': len(answers),
@@ -93,6 +101,13 @@ class Ledger:
             # one message (one id) handed to more than one claim
             'duplicates': sum(len(c) - 1 for c in claims_of.values()),
             'duplicated_ids': sorted(m for m, c in claims_of.items() if len(c) > 1),
+            # how each duplicate came about: its claims' request times and
+            # when the message's delete was answered (seconds into the storm)
+            'duplicate_detail': _duplicate_detail(claims_of, claim_times, number_of,
+                                                  deleted_at, self.started),
+            # a claim that got a message after its delete was answered: never allowed
+            'after_delete': sorted(mid for mid, c in claims_of.items() if mid in deleted_at
+                                   and any(claim_times[x][0] > deleted_at[mid] for x in c)),
             # ... by two claims that were both alive: never allowed
             'overlapping': _overlapping(claims_of, claim_times),
             # messages posted twice because a POST's answer was lost
@@ -112,6 +127,24 @@ class Ledger:
                         if not a.json_body or not a.retry_after],
             'timeouts': [a for a in answers if a.status == -1],
         }
+
+
+def _duplicate_detail(claims_of: dict[str, set[str]],
+                      claim_times: dict[str, tuple[float, float, int]],
+                      number_of: dict[str, int], deleted_at: dict[str, float],
+                      started: float) -> list[str]:
+    found = []
+    for mid, claims in sorted(claims_of.items()):
+        if len(claims) < 2:
+            continue
+        ordered = sorted(claims, key=lambda c: claim_times[c][0])
+        spans = ', '.join('%s %.2f-%.2f' % (c[-6:], claim_times[c][0] - started,
+                                            claim_times[c][1] - started) for c in ordered)
+        gone = deleted_at.get(mid)
+        found.append('%s (n %d): claims %s; deleted %s' % (
+            mid, number_of[mid], spans,
+            'never' if gone is None else '%.2f' % (gone - started)))
+    return found
 
 
 def _overlapping(claims_of: dict[str, set[str]],
@@ -237,7 +270,7 @@ class Consumer(threading.Thread):
             resp = self.client.call('delete', 'DELETE', '/messages',
                                     params={'ids': ids, 'claim_ids': claim_id})
             if resp is not None and resp.status_code == 204:
-                self.client.ledger.delete([n for n, _mid in messages])
+                self.client.ledger.delete(messages)
                 return
             if resp is not None and resp.status_code in (400, 403):
                 break
@@ -248,7 +281,7 @@ class Consumer(threading.Thread):
             resp = self.client.call('delete', 'DELETE', '/messages/%s' % mid,
                                     params={'claim_id': claim_id})
             if resp is not None and resp.status_code in (204, 404):
-                self.client.ledger.delete([n])
+                self.client.ledger.delete([(n, mid)])
 
 
 class Storm:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import collections
 import os
+import re
 import time
 from typing import Any, Callable
 
@@ -54,10 +55,14 @@ def assert_queue_empty(api_url: str, project: str) -> None:
     assert tenant.claim(storm.QUEUE, limit=20) == (None, [])
 
 
-def assert_clean_errors(report: dict[str, Any]) -> None:
-    """No message was held by two live claims; every 5xx is a JSON answer
-    with Retry-After, never a 500; nothing hung."""
-    assert not report['overlapping'], report['overlapping'][:5]
+def assert_clean_errors(report: dict[str, Any], overlapping: bool = True) -> None:
+    """No message came back after its delete was answered; no message was
+    held by two live claims (unless ``overlapping`` is False: the caller
+    checks them); every 5xx is a JSON answer with Retry-After, never a 500;
+    nothing hung."""
+    assert not report['after_delete'], report['after_delete'][:5]
+    if overlapping:
+        assert not report['overlapping'], report['overlapping'][:5]
     assert not report['500'], report['500'][:3]
     assert not report['bad_5xx'], report['bad_5xx'][:3]
     assert not report['timeouts'], report['timeouts'][:3]
@@ -73,6 +78,8 @@ def summary(name: str, report: dict[str, Any], wall: float, **extra: Any) -> str
     fields += ['statuses %s' % report['statuses'], 'wall %.1f s' % wall]
     line = 'fault run %s: %s' % (name, ', '.join(fields))
     print('\n' + line)
+    for detail in report['duplicate_detail'][:20]:
+        print('  duplicate ' + detail)
     return line
 
 
@@ -123,18 +130,28 @@ def test_a_device_fails_during_a_claim_storm(own_swift, own_api_factory):
         failed_for = time.monotonic() - failed_at
     finally:
         restore_device(device)
+    restored_at = time.monotonic()
     # The proxy error-limits a device that answered 507 for a minute; a new
     # proxy reads the restored (stale) device at once: nothing may resurface.
     restart(own_swift, 'proxy')
     stale, stale_for = stale_total(h.Tenant(api.url, project=run.project))
     report = run.drain(api.url, DRAIN_S)
     line = summary('device', report, time.monotonic() - began,
+                   torn_writes=len(torn_writes(own_swift, 'd2')),
                    device_failed_for='%.1f s' % failed_for,
+                   from_to='%.1f-%.1f s into the storm' % (
+                       failed_at - run.ledger.started, restored_at - run.ledger.started),
                    proxy_507_errors=_count_507(own_swift),
                    stats_after_restore='total %d for %.1f s' % (stale, stale_for))
     assert not report['lost'], line
-    assert report['duplicates'] == 0, (line, report['duplicated_ids'][:10])
-    assert_clean_errors(report)
+    # A write the device died in the middle of left one container replica
+    # without its row, with no async pending (doc/design.md, "The window in
+    # which a message can be delivered twice"): only those batches may have
+    # been handed out twice, never a message after its delete was answered.
+    torn = torn_writes(own_swift, 'd2')
+    unexplained = [mid for mid in report['duplicated_ids'] if mid[:BATCH_ID] not in torn]
+    assert not unexplained, (line, sorted(torn), report['duplicate_detail'][:10])
+    assert_clean_errors(report, overlapping=False)
     assert_queue_empty(api.url, run.project)
 
 
@@ -153,6 +170,18 @@ def stale_total(tenant: h.Tenant) -> tuple[int, float]:
     first = tenant.stats(storm.QUEUE)['total']
     wait_for(lambda: tenant.stats(storm.QUEUE)['total'] == 0, 'stats of 0', 30)
     return first, time.monotonic() - began
+
+
+BATCH_ID = 22     # a message id is its batch id and a two-digit index
+_TORN = re.compile(r'__call__ error with [A-Z]+ /(\S+?)/\d+/[^/]+/[^/]+/m/([0-9a-f]{22})/')
+
+
+def torn_writes(swift, device: str) -> set[str]:
+    """Batches with an object request the object server of ``device`` was
+    in the middle of when the device went away (it logs each as an error)."""
+    with open(swift.log_path('object'), errors='replace') as f:
+        return {m.group(2) for m in map(_TORN.search, f)
+                if m is not None and m.group(1) == device}
 
 
 def _count_507(swift) -> int:

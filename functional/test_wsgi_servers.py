@@ -87,7 +87,7 @@ def record(name: str, report: dict[str, Any], wall: float, capsys) -> None:
 
 def assert_exact(report: dict[str, Any]) -> None:
     assert report['posted'] == MESSAGES
-    assert report['duplicates'] == 0, report['duplicated_ids'][:5]
+    assert report['duplicates'] == 0, report['duplicate_detail'][:5]
     assert report['lost'] == []
     assert report['500'] == []
 

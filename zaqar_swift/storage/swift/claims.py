@@ -394,7 +394,8 @@ class Claims:
             # superset of what the claim keeps: readers of a record only
             # ever use the messages the batch states give the claim).
             bodies = self._pool.submit(_counted, self._client, functools.partial(
-                self._reader.bodies, target, [w.view.batch for w in writes if w.name]))
+                self._reader.bodies, target, [w.view.batch for w in writes if w.name],
+                newest=True))
             records = self._records(free, writes, tickets)
             verdict = (self._settle_and_verify(target, writes)              # 4, 5, 6
                        if writes else Verdict({}, {}))

@@ -122,24 +122,29 @@ class QueueReader:
         scan = self.scan(target, prefix[:-1], budget, naming.batch_end_marker(batch))
         return next((v for v in scan if v.batch == batch), None)
 
-    def bodies(self, target: swift.Target, batches: Iterable[str]) -> dict[str, list[Any]]:
-        """The message bodies of each batch still stored."""
+    def bodies(self, target: swift.Target, batches: Iterable[str], newest: bool = False
+               ) -> dict[str, list[Any]]:
+        """The message bodies of each batch still stored. ``newest`` asks
+        every replica (X-Newest), so a replica that missed the body's delete
+        (its device was away) cannot hand it out again: claims read so."""
         bodies = {}
         for batch in sorted(set(batches)):
             try:
-                _, data = self._client.get_object(target, naming.batch_object(batch))
+                _, data = self._client.get_object(target, naming.batch_object(batch),
+                                                  newest=newest)
             except swift.Missing:
                 continue
             bodies[batch] = json.loads(data)
         return bodies
 
     def messages(self, target: swift.Target, picks: list[tuple[views.BatchView, int]],
-                 now: float, known: dict[str, list[Any]] | None = None
-                 ) -> list[StoredMessage]:
+                 now: float, known: dict[str, list[Any]] | None = None,
+                 newest: bool = False) -> list[StoredMessage]:
         """The picked messages (view, index) with their bodies, in order;
         one GET per batch whose body is not ``known`` already."""
         bodies = dict(known or {})
-        bodies.update(self.bodies(target, {v.batch for v, _ in picks} - set(bodies)))
+        bodies.update(self.bodies(target, {v.batch for v, _ in picks} - set(bodies),
+                                  newest))
         return [message(view, index, bodies[view.batch][index], now)
                 for view, index in picks if view.batch in bodies]
 
