@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import math
 import time
 from typing import Any, Callable, NamedTuple
@@ -30,6 +31,8 @@ from zaqar_swift.storage.swift.claims import TAKE, ClaimRecord, Claims, Intent
 from zaqar_swift.storage.swift.clock import Clock
 from zaqar_swift.storage.swift.queues import Catalog, QueueRecord
 from zaqar_swift.storage.swift.reader import QueueReader, RowBudget, StoredMessage
+
+LOG = logging.getLogger(__name__)
 
 __all__ = ['ClaimRecord', 'Clock', 'Cursor', 'Job', 'MessageStore', 'Page', 'Progress',
            'StoredMessage']
@@ -282,13 +285,32 @@ class MessageStore:
                                  self._reader.budget(), write_record)
         if not taken.won:
             return cid, [], []
-        picks = [(view, i) for view, indexes in taken.won.values() for i in indexes]
+        picks = [(view, i) for view, indexes in taken.won.values() for i in indexes
+                 if not self._deleted_unlisted(target, view, i)]
         messages = self._reader.messages(target, picks, self.now(), taken.bodies,
                                          newest=True)
         dead = [m for m in messages if max_claims and m.claim_count >= max_claims]
         claimed = [dataclasses.replace(m, claim_id=cid, claim_count=m.claim_count + 1)
                    for m in messages if m not in dead]
         return cid, claimed, dead
+
+    def _deleted_unlisted(self, target: swift.Target, view: views.BatchView,
+                          index: int) -> bool:
+        """Whether a message claimed before (``view`` as the claim read it)
+        has a tombstone its listings did not show: a container replica
+        lacks the row of a tombstone whose write the failing device's
+        object server died in (doc/design.md, "torn writes"). A consumer
+        deletes under a claim, so only redeliveries are looked up by name
+        (one HEAD each); a first delivery costs nothing."""
+        if view.state.count(index) < 1:
+            return False
+        try:
+            self._client.head_object(target, naming.tombstone_object(view.batch, index))
+        except swift.Missing:
+            return False
+        LOG.warning('message %s has a tombstone its listing did not show: not handed '
+                    'out again', naming.message_id(view.batch, index))
+        return True
 
     def claimable(self, project: str, queue: str, record: QueueRecord) -> bool:
         """Whether a claim could take a message now (one bounded listing)."""
