@@ -94,3 +94,25 @@ def test_encoded_content_types_use_token_characters_only():
     for value in (encoding.encode_state(state), encoding.encode_batch(info)):
         for param in value.split(';')[1:]:
             assert re.match(r'^[a-z]=[A-Za-z0-9._-]*$', param), param
+
+
+def test_a_batch_shared_by_several_posters_keeps_each_message_s_client_key():
+    keys = ('a' * 20, 'a' * 20, 'b' * 20, 'a' * 20)
+    info = encoding.BatchInfo(keys[0], (60, 70, 80, 90), (0, 0, 5, 0), keys)
+    content_type = encoding.encode_batch(info)
+    assert ',' not in content_type and ':' not in content_type
+    decoded = encoding.decode_batch(content_type)
+    assert decoded == info
+    assert [decoded.key(i) for i in range(4)] == list(keys)
+
+
+def test_a_batch_of_one_poster_is_written_as_before():
+    info = encoding.BatchInfo('c' * 20, (60, 60), (0, 0), ('c' * 20,) * 2)
+    assert encoding.encode_batch(info) == encoding.encode_batch(
+        encoding.BatchInfo('c' * 20, (60, 60), (0, 0)))
+    assert encoding.decode_batch(encoding.encode_batch(info)).key(1) == 'c' * 20
+
+
+def test_a_shared_batch_whose_keys_do_not_add_up_is_not_ours():
+    bad = 'application/x-zaqar-batch;c=%s.3;m=60.0_60.0' % ('a' * 20)
+    assert encoding.decode_batch(bad) is None

@@ -38,6 +38,7 @@ HTTP_REQUESTS = PREFIX + 'http_requests_total'
 SWIFT_REQUESTS = PREFIX + 'swift_requests_total'
 SWIFT_SECONDS = PREFIX + 'swift_request_seconds'
 CLAIM_WRITES = PREFIX + 'claim_writes_total'
+POST_OBJECTS = PREFIX + 'post_objects_total'
 PURGE_BACKLOG = PREFIX + 'purge_backlog'
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
@@ -50,6 +51,9 @@ HELP = {
     CLAIM_WRITES: ('counter', 'Claim state writes by outcome (won, lost, withdrawn, '
                               'exorcised); lost + withdrawn are the retried rounds.'),
     PURGE_BACKLOG: ('gauge', 'Purge jobs waiting for the purge worker.'),
+    POST_OBJECTS: ('counter', 'Batch objects written for posts, by how many posts '
+                              'each holds (1, 2, 3, 4+): posts that arrived together '
+                              'share one.'),
 }
 
 Labels = tuple[tuple[str, str], ...]
@@ -121,6 +125,11 @@ REGISTRY = Registry()
 def claim_write(outcome: str) -> None:
     """Count one claim-state write by its outcome (see the module doc)."""
     REGISTRY.inc(CLAIM_WRITES, outcome=outcome)
+
+
+def posts_grouped(posts: int) -> None:
+    """Count one batch object written for ``posts`` posts."""
+    REGISTRY.inc(POST_OBJECTS, posts=str(posts) if posts < 4 else '4+')
 
 
 def swift_request(operation: str, seconds: float) -> None:

@@ -6,6 +6,10 @@ decide whether a message is free, claimed, delayed, expired or the caller's
 own, so neither reads an object body to decide.
 
     application/x-zaqar-batch;c=<client key>;m=<ttl>.<delay>_<ttl>.<delay>_...
+    application/x-zaqar-batch;c=<client key>.<count>_<client key>.<count>;m=...
+
+(the second when posts of several clients share the object: each key with
+how many messages in a row are its poster's).
     application/x-zaqar-state;n=<claim counts>;k=<kept until>;c=<claims>
 
 A claim in a state is ``<claim id>-<expires>-<grace>-<mask hex>``;
@@ -38,15 +42,22 @@ def _format(kind: str, params: dict[str, str]) -> str:
 
 @dataclasses.dataclass(frozen=True)
 class BatchInfo:
-    """What one POST stored: its client key and each message's ttl and delay."""
+    """What one batch object stores: its poster's client key (``keys``:
+    each message's, when posts of several clients share the object) and
+    each message's ttl and delay."""
 
     client_key: str
     ttls: tuple[int, ...]
     delays: tuple[int, ...]
+    keys: tuple[str, ...] = ()
 
     @property
     def size(self) -> int:
         return len(self.ttls)
+
+    def key(self, index: int) -> str:
+        """The client key of message ``index``'s poster."""
+        return self.keys[index] if self.keys else self.client_key
 
 
 def client_key(client_id: str) -> str:
@@ -56,7 +67,16 @@ def client_key(client_id: str) -> str:
 
 def encode_batch(info: BatchInfo) -> str:
     pairs = '_'.join('%d.%d' % td for td in zip(info.ttls, info.delays))
-    return _format(BATCH_TYPE, {'c': info.client_key, 'm': pairs})
+    keys = info.client_key
+    if info.keys and len(set(info.keys)) > 1:
+        runs: list[list] = []
+        for key in info.keys:
+            if runs and runs[-1][0] == key:
+                runs[-1][1] += 1
+            else:
+                runs.append([key, 1])
+        keys = '_'.join('%s.%d' % (key, count) for key, count in runs)
+    return _format(BATCH_TYPE, {'c': keys, 'm': pairs})
 
 
 def decode_batch(content_type: str) -> BatchInfo | None:
@@ -65,8 +85,17 @@ def decode_batch(content_type: str) -> BatchInfo | None:
         return None
     try:
         pairs = [p.split('.') for p in params['m'].split('_')]
-        return BatchInfo(params.get('c', ''), tuple(int(t) for t, _ in pairs),
+        info = BatchInfo(params.get('c', ''), tuple(int(t) for t, _ in pairs),
                          tuple(int(d) for _, d in pairs))
+        if '.' not in info.client_key:
+            return info
+        keys: list[str] = []
+        for run in info.client_key.split('_'):
+            key, count = run.split('.')
+            keys += [key] * int(count)
+        if len(keys) != info.size:
+            return None
+        return dataclasses.replace(info, client_key=keys[0], keys=tuple(keys))
     except ValueError:
         return None
 

@@ -167,4 +167,4 @@ def message(view: views.BatchView, index: int, body: Any, now: float) -> StoredM
         ttl=view.info.ttls[index], created=view.created,
         expires=view.expires_at(index),
         claim_id=holder.claim_id if holder else None,
-        claim_count=view.state.count(index), client_key=view.info.client_key)
+        claim_count=view.state.count(index), client_key=view.info.key(index))

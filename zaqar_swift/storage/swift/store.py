@@ -15,6 +15,7 @@ argument. In short:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import logging
 import math
@@ -22,9 +23,11 @@ import time
 from typing import Any, Callable, NamedTuple
 
 from zaqar_swift import errors
+from zaqar_swift import metrics
 from zaqar_swift.storage.swift import client as swift
 from zaqar_swift.storage.swift import encoding
 from zaqar_swift.storage.swift import naming
+from zaqar_swift.storage.swift import posts
 from zaqar_swift.storage.swift import reader
 from zaqar_swift.storage.swift import views
 from zaqar_swift.storage.swift.claims import TAKE, ClaimRecord, Claims, Intent
@@ -69,6 +72,7 @@ class MessageStore:
         self._settle = settle
         self._clock = clock or Clock()
         self._bulk = bulk_delete
+        self._posts = posts.PostGroups()
         self._reseller = reseller_prefix
         self._longest_claim = longest_claim
         self._reader = QueueReader(client, max_rows, page or reader.PAGE)
@@ -85,19 +89,31 @@ class MessageStore:
     def post(self, project: str, queue: str, record: QueueRecord, client_id: str | None,
              messages: list[tuple[Any, int, int]], client_key: str | None = None
              ) -> list[str]:
-        """Store one POST as one object; returns the message ids. A message
-        moved between queues keeps its poster: pass ``client_key``."""
-        micros = self._clock.micros(record.cut)
+        """Store one POST in one object (with the posts to the same queue
+        that wait while another is written: posts.py); returns the message
+        ids. A message moved between queues keeps its poster: pass
+        ``client_key``."""
+        post = posts.Post([json.dumps(m[0]).encode('utf-8') for m in messages],
+                          [m[1] for m in messages], [m[2] for m in messages],
+                          client_key or encoding.client_key(client_id), record.cut)
+        target = self.container(project, queue)
+        return self._posts.post(target, post, functools.partial(self._write_posts, target))
+
+    def _write_posts(self, target: swift.Target, group: list[posts.Post]) -> list[str]:
+        """PUT one batch object holding every post of ``group``, in order."""
+        micros = self._clock.micros(max(p.cut for p in group))
         batch = naming.batch_id(micros, self._clock.nonce(32))
-        key = client_key or encoding.client_key(client_id)
-        info = encoding.BatchInfo(key, tuple(m[1] for m in messages),
-                                  tuple(m[2] for m in messages))
-        body = json.dumps([m[0] for m in messages]).encode('utf-8')
+        keys = tuple(p.key for p in group for _ in p.bodies)
+        info = encoding.BatchInfo(keys[0], tuple(t for p in group for t in p.ttls),
+                                  tuple(d for p in group for d in p.delays),
+                                  keys if len(set(keys)) > 1 else ())
+        body = b'[' + b','.join(b for p in group for b in p.bodies) + b']'
         delete_at = views.body_expiry(micros / 1e6 + ttl for ttl in info.ttls)
         self._client.put_object_creating(
-            self.container(project, queue), naming.batch_object(batch), body,
-            encoding.encode_batch(info), {'X-Delete-At': str(delete_at)}, self._policy)
-        return [naming.message_id(batch, i) for i in range(len(messages))]
+            target, naming.batch_object(batch), body, encoding.encode_batch(info),
+            {'X-Delete-At': str(delete_at)}, self._policy)
+        metrics.posts_grouped(len(group))
+        return [naming.message_id(batch, i) for i in range(info.size)]
 
     def list(self, project: str, queue: str, record: QueueRecord, client_id: str,
              marker: str | None, limit: int, echo: bool, include_claimed: bool,
@@ -118,10 +134,9 @@ class MessageStore:
             start = max(start, naming.batch_prefix(after[0]))
         for view in self._reader.scan(target, start, budget):
             last = view
-            if view.info.client_key == own:
-                continue
             picks += [(view, i) for i in view.indexes()
-                      if not (after and view.batch == after[0] and i <= after[1])
+                      if view.info.key(i) != own
+                      and not (after and view.batch == after[0] and i <= after[1])
                       and view.status(i, now) in wanted]
             if len(picks) >= limit:
                 break
