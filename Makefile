@@ -55,6 +55,7 @@ functional: venv
 bench: venv
 	$(BIN)/python bench/lifecycle.py
 	$(BIN)/python bench/notify.py
+	$(BIN)/python bench/posts.py
 	$(BIN)/python bench/drain.py
 
 genconfig: venv
