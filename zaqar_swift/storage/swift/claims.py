@@ -135,6 +135,7 @@ class Write:
     view: views.BatchView     # the batch as the writer read it
     name: str | None
     intents: tuple[Intent, ...]
+    landed: float             # monotonic: its PUT (or its withdrawal) had returned
 
 
 @dataclasses.dataclass(eq=False)
@@ -645,17 +646,19 @@ class Claims:
         self._client.put_object(target, name, b'', encoding.encode_state(state),
                                 {'X-Delete-At': str(needed)})
         if self._clock.monotonic() - started <= self._settle:
-            return Write(view, name, intents)
+            return Write(view, name, intents, self._clock.monotonic())
         # It may have landed after a racing writer verified, or after a reader
         # built on this generation: it must not count (design.md, "Claims").
         LOG.info('state write %s came later than the settle delay; withdrawn', name)
         metrics.claim_write('withdrawn')
         self._client.delete_object(target, name)
-        return Write(view, None, intents)
+        return Write(view, None, intents, self._clock.monotonic())
 
     def _settle_and_verify(self, target: swift.Target, writes: list[Write]) -> Verdict:
-        """Steps 4 to 6."""
-        self._sleep(self._settle)
+        """Steps 4 to 6. The verification starts Δ after the last write of
+        the round returned, not Δ after whatever came since."""
+        landed = max(w.landed for w in writes)
+        self._sleep(max(0.0, min(self._settle, landed + self._settle - self._clock.monotonic())))
         after = self._reader.batches(target, [w.view.batch for w in writes],
                                      self._reader.budget())
         won: dict[str, set[str]] = {}
