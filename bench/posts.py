@@ -31,10 +31,10 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from zaqar_swift.storage.swift import naming  # noqa: E402
+
 from lifecycle import (REQUEST_TIMEOUT, BenchError, Environment,  # noqa: E402
                        percentile, swift_requests)
-
-BATCH_ID = 22   # a message id is its batch object's id and a two-digit index
 
 
 class Producer(threading.Thread):
@@ -89,7 +89,7 @@ def run(url: str, producers: int, messages: int, per_post: int) -> str:
     if len(ids) != len(set(ids)):
         raise BenchError('a message id was handed out twice')
     seconds = [s for t in threads for s in t.seconds]
-    objects = len({i[:BATCH_ID] for i in ids})
+    objects = len({naming.split_message_id(i)[0] for i in ids})
     return ('posts: %d producers, %d messages in POSTs of %d: %.1f posts/s, %.1f messages/s, '
             'p50 %.1f ms, %.2f Swift requests per message, %.2f posts per object' % (
                 producers, len(ids), per_post, len(seconds) / elapsed, len(ids) / elapsed,

@@ -9,10 +9,10 @@ import concurrent.futures
 import time
 
 from functional import helpers as h
+from zaqar_swift.storage.swift import naming
 from zaqar_swift.testing.saio.faults import Rule
 
 BODY_PUT = r'\.%s/m/[0-9a-f]{22}/b$'
-BATCH_ID = 22     # a message id is its batch object's id and a two-digit index
 
 
 def _post_behind_a_slow_one(t, queue, faults, posters, delay=1.0):
@@ -46,8 +46,8 @@ def test_posts_sent_during_another_post_share_one_object(api, faults):
     flat = [i.rsplit('/', 1)[-1] for r in ids for i in r]
     assert len(flat) == len(set(flat)) == 11
     # 6 posts, 2 objects: the held-back one and one for the 5 that waited
-    assert len({mid[:BATCH_ID] for mid in flat}) == 2
-    assert len({mid[:BATCH_ID] for mid in flat[1:]}) == 1
+    assert len({naming.split_message_id(mid)[0] for mid in flat}) == 2
+    assert len({naming.split_message_id(mid)[0] for mid in flat[1:]}) == 1
     # every poster reads back its own messages, in its own order
     for i, r in enumerate(ids[1:]):
         bodies = [t.get(path).json()['body'] for path in r]

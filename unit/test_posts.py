@@ -40,16 +40,30 @@ class Writer:
         return ['g%d.%d' % (number, i) for i in range(count)]
 
 
-def _run(groups, writer, all_posts, target='q'):
-    results = {}
-
-    def go(post):
+def _start(groups, writer, post, results, target='q'):
+    """Post ``post`` on a thread of its own; its ids (or error) go to ``results``."""
+    def go():
         try:
             results[id(post)] = groups.post(target, post, writer)
         except RuntimeError as exc:
             results[id(post)] = exc
-    threads = [threading.Thread(target=go, args=(p,)) for p in all_posts]
-    return results, threads
+    thread = threading.Thread(target=go)
+    thread.start()
+    return thread
+
+
+def _behind_a_write(groups, writer, first, waiting):
+    """Post ``first``, hold its write until every post of ``waiting`` has
+    queued behind it, then let it go; every post's ids (or error), by post."""
+    results = {}
+    threads = [_start(groups, writer, first, results)]
+    assert writer.entered.wait(5)
+    threads += [_start(groups, writer, post, results) for post in waiting]
+    _wait_until(lambda: len(groups._queues['q'].waiting) == len(waiting))
+    writer.release.set()
+    for thread in threads:
+        thread.join(10)
+    return results
 
 
 def test_a_lone_post_writes_at_once_alone():
@@ -63,15 +77,7 @@ def test_posts_arriving_during_a_write_share_the_next_object_in_order():
     writer, groups = Writer(block_first=True), posts.PostGroups()
     first = _post(2)
     later = [_post(1, key='k%d' % i) for i in range(5)]
-    results, threads = _run(groups, writer, [first] + later)
-    threads[0].start()
-    assert writer.entered.wait(5)
-    for t in threads[1:]:
-        t.start()
-    _wait_until(lambda: len(groups._queues['q'].waiting) == 5)
-    writer.release.set()
-    for t in threads:
-        t.join(10)
+    results = _behind_a_write(groups, writer, first, later)
     assert [len(g) for g in writer.groups] == [1, 5]
     assert writer.groups[1] == later           # in arrival order
     assert results[id(first)] == ['g1.0', 'g1.1']
@@ -80,17 +86,8 @@ def test_posts_arriving_during_a_write_share_the_next_object_in_order():
 
 def test_an_object_stays_within_its_bounds_and_a_large_post_goes_alone():
     writer, groups = Writer(block_first=True), posts.PostGroups()
-    first = _post(1)
     waiting = [_post(8), _post(8), _post(8), _post(30), _post(1, size=posts.GROUP_BYTES)]
-    results, threads = _run(groups, writer, [first] + waiting)
-    threads[0].start()
-    assert writer.entered.wait(5)
-    for t in threads[1:]:
-        t.start()
-    _wait_until(lambda: len(groups._queues['q'].waiting) == 5)
-    writer.release.set()
-    for t in threads:
-        t.join(10)
+    results = _behind_a_write(groups, writer, _post(1), waiting)
     sizes = [sum(len(p.bodies) for p in g) for g in writer.groups]
     assert sizes[0] == 1
     assert all(s <= posts.GROUP_MESSAGES for s, g in zip(sizes, writer.groups) if len(g) > 1)
@@ -103,15 +100,7 @@ def test_a_failed_write_fails_every_post_of_its_group_and_no_other():
     writer, groups = Writer(block_first=True, fail={2}), posts.PostGroups()
     first = _post(1)
     failing = [_post(1), _post(1)]
-    results, threads = _run(groups, writer, [first] + failing)
-    threads[0].start()
-    assert writer.entered.wait(5)
-    for t in threads[1:]:
-        t.start()
-    _wait_until(lambda: len(groups._queues['q'].waiting) == 2)
-    writer.release.set()
-    for t in threads:
-        t.join(10)
+    results = _behind_a_write(groups, writer, first, failing)
     assert results[id(first)] == ['g1.0']
     assert all(isinstance(results[id(p)], RuntimeError) for p in failing)
     # the line is free again: the next post writes at once
@@ -120,13 +109,12 @@ def test_a_failed_write_fails_every_post_of_its_group_and_no_other():
 
 def test_queues_do_not_wait_for_each_other():
     writer, groups = Writer(block_first=True), posts.PostGroups()
-    results, threads = _run(groups, writer, [_post(1)], target='a')
-    threads[0].start()
+    blocked = _start(groups, writer, _post(1), {}, target='a')
     assert writer.entered.wait(5)
     other = Writer()
     assert groups.post('b', _post(1), other) == ['g1.0']
     writer.release.set()
-    threads[0].join(10)
+    blocked.join(10)
 
 
 def _wait_until(predicate, timeout=5.0):

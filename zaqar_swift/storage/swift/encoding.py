@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import itertools
 
 BATCH_TYPE = 'application/x-zaqar-batch'
 STATE_TYPE = 'application/x-zaqar-state'
@@ -68,14 +69,9 @@ def client_key(client_id: str) -> str:
 def encode_batch(info: BatchInfo) -> str:
     pairs = '_'.join('%d.%d' % td for td in zip(info.ttls, info.delays))
     keys = info.client_key
-    if info.keys and len(set(info.keys)) > 1:
-        runs: list[list] = []
-        for key in info.keys:
-            if runs and runs[-1][0] == key:
-                runs[-1][1] += 1
-            else:
-                runs.append([key, 1])
-        keys = '_'.join('%s.%d' % (key, count) for key, count in runs)
+    if len(set(info.keys)) > 1:
+        keys = '_'.join('%s.%d' % (key, len(list(run)))
+                        for key, run in itertools.groupby(info.keys))
     return _format(BATCH_TYPE, {'c': keys, 'm': pairs})
 
 

@@ -29,8 +29,8 @@ from typing import Any, Callable
 GROUP_MESSAGES = 10
 GROUP_BYTES = 256 * 1024  # bytes of bodies one shared object takes at most
 
-# What one post hands over: its messages ((body JSON, ttl, delay)), its
-# poster's client key and the lowest time its ids may have (the queue's cut).
+# PUTs one object holding every post of a group, in order; the ids of all
+# of its messages.
 Writer = Callable[[list['Post']], list[str]]
 
 

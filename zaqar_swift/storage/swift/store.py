@@ -105,8 +105,7 @@ class MessageStore:
         batch = naming.batch_id(micros, self._clock.nonce(32))
         keys = tuple(p.key for p in group for _ in p.bodies)
         info = encoding.BatchInfo(keys[0], tuple(t for p in group for t in p.ttls),
-                                  tuple(d for p in group for d in p.delays),
-                                  keys if len(set(keys)) > 1 else ())
+                                  tuple(d for p in group for d in p.delays), keys)
         body = b'[' + b','.join(b for p in group for b in p.bodies) + b']'
         delete_at = views.body_expiry(micros / 1e6 + ttl for ttl in info.ttls)
         self._client.put_object_creating(
